@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dmpilot.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # The connection options every dmpilot.cloud module shares. Set them once for a play with
+    # module_defaults and the group/dmpilot.cloud.dmpilot action group.
+    DOCUMENTATION = r"""
+options:
+  api_url:
+    description:
+      - The root of the dmpilot API, with or without a trailing slash.
+      - If not set, the value of the E(DMPILOT_API_URL) environment variable is used.
+    type: str
+    default: https://dmpilot.ru/api
+  api_key:
+    description:
+      - The API key of the dmpilot account, sent as a Bearer token.
+      - If not set, the value of the E(DMPILOT_API_KEY) environment variable is used.
+      - It is never shown in any output.
+    type: str
+    required: true
+  validate_certs:
+    description:
+      - Whether to check the TLS certificate of O(api_url).
+      - Set to V(false) only for a test server with a self-signed certificate.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for each answer of the API.
+    type: int
+    default: 30
+  retries:
+    description:
+      - How many times to send a request again after a connection failure or a 5xx answer.
+      - Reads, updates and deletes are retried. A create is retried only when it cannot have reached the server,
+        so that a retry never creates a second handler.
+    type: int
+    default: 3
+  rate_limit_timeout:
+    description:
+      - The most seconds, in total, that one request may spend waiting out the API's rate limit (HTTP 429).
+      - The wait follows the C(X-RateLimit-Reset) header, or C(Retry-After), or an exponential backoff.
+      - When the limit is still reached after this time, the task fails.
+    type: int
+    default: 120
+requirements:
+  - requests
+notes:
+  - The API calls run where the module runs, usually on the controller. In plays that target many hosts, use
+    C(delegate_to=localhost) and C(run_once=true), so that each handler is managed once.
+"""
+
+    ACTION_GROUP = r"""
+attributes:
+  action_group:
+    description: Use C(group/dmpilot.cloud.dmpilot) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - dmpilot.cloud.dmpilot
+"""

@@ -1,0 +1,304 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dmpilot.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The dmpilot API client: the only code of the collection that speaks HTTP.
+
+Every failure becomes a DmpilotError with the HTTP status, the server's own words and a hint. Neither
+the message nor anything else this client raises carries the API key.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+import traceback
+
+from ansible_collections.dmpilot.cloud.plugins.module_utils.handlers import encode_form, normalize_handler
+
+try:
+    import requests
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+
+DEFAULT_API_URL = "https://dmpilot.ru/api"
+USER_AGENT = "dmpilot.cloud-ansible-collection"
+PAGE_SIZE = 1000  # the largest page the API serves, so up to 1,000 handlers cost one request
+MAX_PAGES = 10000  # a guard against a server whose pagination never ends
+BACKOFF_FIRST_WAIT = 0.5
+BACKOFF_MAX_WAIT = 30
+EPOCH_2001 = 978307200
+
+HINTS = {
+    401: "Check api_key (or DMPILOT_API_KEY). The server also answers 401 when it rejects the request itself: "
+         "a missing name or type, a type your plan does not allow, or your plan's limit of handlers.",
+    404: "No such notification handler for this API key: it was deleted, or it belongs to another account.",
+    429: "The API allows a limited number of requests a minute. Raise rate_limit_timeout to wait longer, or run fewer tasks at once.",
+    500: "The dmpilot server failed. Try again later.",
+}
+HTML_HINT = ("The server answered an HTML page, not the API. Check api_url: it should be the API root, such as "
+             "https://dmpilot.ru/api. If it is right, the API may be switched off on the site.")
+JSON_HINT = "The server's answer is not the JSON the API documents. Check api_url, or try again later."
+CREATE_MAY_HAVE_HAPPENED = (" The create may have reached the server, so it was not retried: run the task again, "
+                            "it finds a handler that was created by its name.")
+
+
+class DmpilotError(Exception):
+    """Any failure of an API call: status (None when no answer came), the server's title, and a hint."""
+
+    def __init__(self, message, status=None, title=None, hint=None, retryable=False):
+        self.message = message
+        self.status = status
+        self.title = title
+        self.hint = hint
+        # True only for a failure that happened before the server could have acted on the request.
+        self.retryable = retryable
+        super(DmpilotError, self).__init__(str(self))
+
+    def __str__(self):
+        text = self.message
+        if self.title:
+            text += ": %s" % self.title
+        if self.hint:
+            text += ". %s" % self.hint
+        return text
+
+
+class Call:
+    """One API request and how safe it is to send it again."""
+
+    def __init__(self, method, path, query=None, form=None, retry_safe=True, body_expected=True, what=""):
+        self.method = method
+        self.path = path
+        self.query = query
+        self.form = form
+        # A create is the one call that must never be sent twice once it may have reached the server.
+        self.retry_safe = retry_safe
+        self.body_expected = body_expected
+        self.what = what
+
+
+class DmpilotClient:
+    """One requests.Session, so that pages and writes reuse the connection."""
+
+    def __init__(self, api_url, api_key, validate_certs=True, timeout=30, retries=3, rate_limit_timeout=120, sleep=time.sleep):
+        self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
+        self.timeout = timeout
+        self.retries = retries
+        self.rate_limit_timeout = rate_limit_timeout
+        self.sleep = sleep
+        self.session = requests.Session()
+        self.session.verify = validate_certs
+        self.session.headers.update({
+            "Authorization": "Bearer %s" % api_key,
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        })
+
+    # The API's calls.
+
+    def list_handlers(self):
+        """Every handler, across all pages, in id order."""
+        handlers = []
+        page = 1
+        while page <= MAX_PAGES:
+            answer = self.request(Call("GET", "/notification-handlers/", query={"page": page, "results_per_page": PAGE_SIZE},
+                                       what="list the notification handlers"))
+            data = answer.get("data")
+            if not isinstance(data, list):
+                raise DmpilotError("Could not list the notification handlers: the answer has no list of handlers", hint=JSON_HINT)
+            handlers.extend(normalize_handler(item) for item in data)
+            if not data or not self.has_next_page(answer, page):
+                return handlers
+            page += 1
+        raise DmpilotError("Could not list the notification handlers: the server kept answering more than %d pages" % MAX_PAGES)
+
+    def find_by_name(self, name):
+        """Every handler with exactly this name: names need not be unique, so callers decide about several."""
+        return [handler for handler in self.list_handlers() if handler["name"] == name]
+
+    @staticmethod
+    def has_next_page(answer, page):
+        # Pages are asked for by number on our own api_url: a links.next pointing elsewhere must not receive the API key.
+        meta = answer.get("meta") if isinstance(answer.get("meta"), dict) else {}
+        links = answer.get("links") if isinstance(answer.get("links"), dict) else {}
+        try:
+            return page < int(meta["total_pages"])
+        except (KeyError, TypeError, ValueError):
+            return bool(links.get("next"))
+
+    def get_handler(self, handler_id):
+        """The handler with this id, or None when the server answers 404."""
+        try:
+            answer = self.request(Call("GET", "/notification-handlers/%d" % handler_id, what="read notification handler %d" % handler_id))
+        except DmpilotError as error:
+            if error.status == 404:
+                return None
+            raise
+        return normalize_handler(self.data_of(answer, "read notification handler %d" % handler_id))
+
+    def create_handler(self, form):
+        """Create a handler and return its id. Never retried once the request may have reached the server."""
+        what = "create notification handler %r" % form.get("name")
+        answer = self.request(Call("POST", "/notification-handlers", form=encode_form(form), retry_safe=False, what=what))
+        data = self.data_of(answer, what)
+        try:
+            return int(data["id"])
+        except (KeyError, TypeError, ValueError):
+            raise DmpilotError("Could not %s: the answer carries no handler id" % what, hint=JSON_HINT)
+
+    def update_handler(self, handler_id, form):
+        """Update only the fields given. Sending the same fields twice leaves the same handler, so it may be retried."""
+        self.request(Call("POST", "/notification-handlers/%d" % handler_id, form=encode_form(form),
+                          what="update notification handler %d" % handler_id))
+
+    def delete_handler(self, handler_id):
+        """Delete a handler. A 404 on a retry means an earlier attempt already deleted it."""
+        self.request(Call("DELETE", "/notification-handlers/%d" % handler_id, body_expected=False,
+                          what="delete notification handler %d" % handler_id))
+
+    @staticmethod
+    def data_of(answer, what):
+        data = answer.get("data")
+        if not isinstance(data, dict):
+            raise DmpilotError("Could not %s: the answer has no data" % what, hint=JSON_HINT)
+        return data
+
+    # Sending, waiting and retrying.
+
+    def request(self, call):
+        """Send a call and return its decoded JSON answer ({} for an expected empty one)."""
+        rate_limit_waited = 0.0
+        rate_limited = 0
+        failures = 0
+        while True:
+            try:
+                response = self.send(call)
+            except DmpilotError as error:
+                failures += 1
+                if not (error.retryable and failures <= self.retries):
+                    raise
+                self.sleep(backoff(failures))
+                continue
+            if response.status_code == 429:
+                rate_limited += 1
+                wait = rate_limit_wait(response, rate_limited)
+                if rate_limit_waited + wait > self.rate_limit_timeout:
+                    raise DmpilotError(
+                        "Could not %s: the API rate limit was still reached after waiting %.0f seconds of rate_limit_timeout=%s"
+                        % (call.what, rate_limit_waited, self.rate_limit_timeout),
+                        status=429, title=error_title(response), hint=HINTS[429])
+                # A 429 is refused before any work, so even a create may be sent again.
+                rate_limit_waited += wait
+                self.sleep(wait)
+                continue
+            if response.status_code >= 500 and call.retry_safe and failures < self.retries:
+                failures += 1
+                self.sleep(backoff(failures))
+                continue
+            if response.status_code == 404 and call.method == "DELETE" and failures:
+                return {}
+            return self.decode(call, response)
+
+    def send(self, call):
+        url = self.api_url + call.path
+        try:
+            return self.session.request(call.method, url, params=call.query, data=call.form, timeout=self.timeout)
+        except requests.exceptions.SSLError as exc:
+            raise transport_error(call, url, "the TLS connection failed (%s)" % short_reason(exc), False,
+                                  "The server's certificate is not trusted. Fix the certificate, or set validate_certs: false "
+                                  "for a test server with a self-signed certificate.")
+        except requests.exceptions.ConnectTimeout:
+            # Nothing was sent yet, so every call may be retried.
+            raise transport_error(call, url, "connecting timed out after %s seconds" % self.timeout, True,
+                                  "Check api_url and that this host can reach it.")
+        except requests.exceptions.ReadTimeout:
+            raise transport_error(call, url, "no answer within timeout=%s seconds" % self.timeout, call.retry_safe,
+                                  "The server is slow or overloaded: raise timeout, or try again later.")
+        except requests.exceptions.ConnectionError as exc:
+            refused = is_connection_refused(exc)
+            reason = "the connection was refused" if refused else "the connection was lost (%s)" % short_reason(exc)
+            raise transport_error(call, url, reason, refused or call.retry_safe,
+                                  "Check api_url and that the dmpilot API is reachable from this host.")
+        except requests.exceptions.RequestException as exc:
+            raise transport_error(call, url, "the request failed (%s)" % short_reason(exc), False, "Check api_url.")
+
+    def decode(self, call, response):
+        """The JSON answer of a response, or a DmpilotError that says what went wrong and what to do."""
+        text = response.text
+        looks_like_html = "html" in response.headers.get("Content-Type", "").lower() or text.lstrip()[:1] == "<"
+        if looks_like_html:
+            raise DmpilotError("Could not %s: HTTP %d with an HTML page from %s" % (call.what, response.status_code, self.api_url),
+                               status=response.status_code, hint=HTML_HINT)
+        if response.status_code >= 400:
+            raise DmpilotError("Could not %s: HTTP %d" % (call.what, response.status_code), status=response.status_code,
+                               title=error_title(response), hint=status_hint(call, response.status_code))
+        if not text.strip():
+            if call.body_expected:
+                raise DmpilotError("Could not %s: HTTP %d with an empty body" % (call.what, response.status_code),
+                                   status=response.status_code, hint=JSON_HINT)
+            return {}
+        try:
+            answer = response.json()
+        except ValueError:
+            raise DmpilotError("Could not %s: HTTP %d with a body that is not valid JSON" % (call.what, response.status_code),
+                               status=response.status_code, hint=JSON_HINT)
+        if not isinstance(answer, dict):
+            raise DmpilotError("Could not %s: the answer is not a JSON object" % call.what, status=response.status_code, hint=JSON_HINT)
+        return answer
+
+
+def transport_error(call, url, reason, retryable, hint):
+    """A failure with no HTTP answer. The URL is named; it never holds the API key, which travels in a header."""
+    if not call.retry_safe and not retryable:
+        hint += CREATE_MAY_HAVE_HAPPENED
+    return DmpilotError("Could not %s at %s: %s" % (call.what, url, reason), hint=hint, retryable=retryable)
+
+
+def is_connection_refused(exc):
+    """requests wraps urllib3's errors in several layers; the words survive all of them."""
+    return isinstance(exc, ConnectionRefusedError) or "refused" in str(exc).lower()
+
+
+def short_reason(exc):
+    """The last, most specific part of a requests exception's text."""
+    return str(exc).rsplit(": ", maxsplit=1)[-1].rstrip("')\"") or exc.__class__.__name__
+
+
+def status_hint(call, status):
+    if status >= 500:
+        return HINTS[500] + (CREATE_MAY_HAVE_HAPPENED if not call.retry_safe else "")
+    return HINTS.get(status, "The server refused the request.")
+
+
+def error_title(response):
+    """The server's errors[].title, in whatever language the site speaks, or None."""
+    try:
+        errors = response.json().get("errors")
+        return "; ".join(str(error["title"]) for error in errors if error.get("title")) or None
+    except (ValueError, AttributeError, TypeError, KeyError):
+        return None
+
+
+def rate_limit_wait(response, attempt):
+    """Seconds to wait after a 429: X-RateLimit-Reset, else Retry-After, else an exponential backoff."""
+    for header in ("X-RateLimit-Reset", "Retry-After"):
+        try:
+            seconds = float(response.headers[header])
+        except (KeyError, ValueError):
+            continue
+        if seconds > EPOCH_2001:
+            # Some servers send the moment of the reset rather than the seconds until it.
+            seconds -= time.time()
+        return max(seconds, 0.0)
+    return backoff(attempt)
+
+
+def backoff(attempt):
+    return min(BACKOFF_FIRST_WAIT * 2 ** (attempt - 1), BACKOFF_MAX_WAIT)

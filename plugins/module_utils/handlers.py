@@ -1,0 +1,250 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dmpilot.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What a notification handler is, independent of HTTP.
+
+Normalising what the server sends, checking what the user wants, comparing the two, and masking
+secrets. Pure functions over plain dicts, shared by the modules, the client and the role's filter.
+
+A normalised handler is ``{"id": int, "name": str, "type": str, "enabled": bool,
+"pending_confirmation": bool, "settings": {field: value}}``; its settings hold only the fields the
+table knows for its type.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import hmac
+import json
+import re
+
+from ansible_collections.dmpilot.cloud.plugins.module_utils.handler_types import (
+    FIELD_TYPE,
+    FIELDS,
+    HANDLER_TYPES,
+    MAX_NAME_LENGTH,
+    MAX_VALUE_LENGTH,
+    SECRET_FIELDS,
+    field_names,
+)
+
+MASK = "********"
+FINGERPRINT_LENGTH = 12
+
+# The server's is_enabled: 0 disabled, 1 enabled, 2 enabled but waiting for the email owner's confirmation.
+DISABLED, ENABLED, PENDING_CONFIRMATION = 0, 1, 2
+
+VALUE_CHECKS = {
+    "email": (re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+$"), "an email address such as ops@example.com"),
+    "url": (re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE), "an http:// or https:// URL"),
+    "telegram_token": (re.compile(r"^[0-9]+:[A-Za-z0-9_-]+$"), "a bot token such as 123456789:ABC-DEF1234ghIkl"),
+    "telegram_chat_id": (re.compile(r"^(-?[0-9]+|@[A-Za-z][A-Za-z0-9_]{4,})$"), "a number such as -1001234567890, or @channelname"),
+    "text": (re.compile(r"\S"), "a non-empty value"),
+}
+
+
+class InvalidHandler(ValueError):
+    """A wanted handler that the server would reject or store differently. Raised before any request."""
+
+
+def enabled_level(value):
+    """Read is_enabled as the server sends it (bool in version 57, 0/1/2 in version 67, maybe as a string)."""
+    if isinstance(value, bool):
+        return ENABLED if value else DISABLED
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return DISABLED
+
+
+def decode_settings(settings):
+    """Settings arrive as a dict, as a JSON-encoded string (version 57 write answers), or as [] (PHP's empty array)."""
+    if isinstance(settings, str):
+        try:
+            settings = json.loads(settings) if settings.strip() else {}
+        except ValueError:
+            return {}
+    return settings if isinstance(settings, dict) else {}
+
+
+def normalize_handler(raw):
+    """The normalised form of a handler as any server version returns it."""
+    level = enabled_level(raw.get("is_enabled"))
+    handler_type = raw.get("type")
+    settings = decode_settings(raw.get("settings"))
+    return {
+        "id": int(raw["id"]),
+        "name": raw.get("name"),
+        "type": handler_type,
+        "enabled": level in (ENABLED, PENDING_CONFIRMATION),
+        "pending_confirmation": level == PENDING_CONFIRMATION,
+        # Keys the table does not know (the email activation_code, the update bug's {"": ""}) are dropped.
+        "settings": dict((name, settings[name]) for name in field_names(handler_type) if name in settings),
+    }
+
+
+def clean_value(option, value, max_length=MAX_VALUE_LENGTH):
+    """Return the value the server would store, or raise when it would store something else.
+
+    The server strips HTML tags, trims and cuts (rule 10). Trimming is harmless, so we trim too; a tag or an
+    over-long value would be silently mangled, so we refuse it.
+    """
+    value = value.strip()
+    if "<" in value:
+        raise InvalidHandler("%s must not contain '<': the server strips anything that looks like an HTML tag, "
+                             "so what it stored would differ from what you asked for." % option)
+    if len(value) > max_length:
+        raise InvalidHandler("%s is %d characters long; the server cuts it to %d. Shorten it." % (option, len(value), max_length))
+    return value
+
+
+def check_field_value(name, value):
+    pattern, example = VALUE_CHECKS[FIELDS[name].kind]
+    if not pattern.search(value):
+        shown = "the value given" if name in SECRET_FIELDS else repr(value)
+        raise InvalidHandler("%s must be %s, not %s." % (name, example, shown))
+
+
+def wanted_handler(name=None, handler_type=None, enabled=None, settings=None):
+    """The handler a user asks for, checked and cleaned. Options left out (None) are not managed."""
+    wanted = {}
+    if name is not None:
+        wanted["name"] = clean_value("name", name, MAX_NAME_LENGTH)
+        if not wanted["name"]:
+            raise InvalidHandler("name must not be empty.")
+    if handler_type is not None:
+        if handler_type not in HANDLER_TYPES:
+            raise InvalidHandler("type must be one of %s, not %r." % (", ".join(HANDLER_TYPES), handler_type))
+        wanted["type"] = handler_type
+    if enabled is not None:
+        wanted["enabled"] = bool(enabled)
+    wanted_settings = {}
+    for field_name, value in (settings or {}).items():
+        if value is None:
+            continue
+        if field_name not in FIELDS:
+            raise InvalidHandler("%s is not a notification handler setting." % field_name)
+        wanted_settings[field_name] = clean_value(field_name, value)
+        check_field_value(field_name, wanted_settings[field_name])
+    if handler_type is not None:
+        check_fields_belong(wanted_settings, handler_type)
+    wanted["settings"] = wanted_settings
+    return wanted
+
+
+def check_fields_belong(settings, handler_type):
+    foreign = sorted(name for name in settings if FIELD_TYPE[name] != handler_type)
+    if foreign:
+        raise InvalidHandler("%s %s not a setting of type %s (%s belongs to type %s). A %s handler takes: %s." % (
+            ", ".join(foreign), "is" if len(foreign) == 1 else "are", handler_type, foreign[0], FIELD_TYPE[foreign[0]],
+            handler_type, ", ".join(field_names(handler_type)) or "no settings"))
+
+
+def check_complete(settings, handler_type, action):
+    missing = [name for name in field_names(handler_type) if name not in settings]
+    if missing:
+        raise InvalidHandler("%s a %s handler needs %s; %s missing." % (
+            action, handler_type, ", ".join(field_names(handler_type)), ", ".join(missing)))
+
+
+def check_creatable(wanted):
+    """A create needs a name, a type and every field of that type."""
+    if "name" not in wanted:
+        raise InvalidHandler("name is required to create a notification handler.")
+    if "type" not in wanted:
+        raise InvalidHandler("type is required to create a notification handler (one of %s)." % ", ".join(HANDLER_TYPES))
+    check_complete(wanted["settings"], wanted["type"], "To create")
+
+
+def merged_handler(wanted, current=None):
+    """The handler as it will be once the wanted values are applied to the current one (or created)."""
+    current = current or {"name": None, "type": None, "enabled": True, "pending_confirmation": False, "settings": {}}
+    handler_type = wanted.get("type", current["type"])
+    settings = {} if handler_type != current["type"] else dict(current["settings"])
+    settings.update(wanted["settings"])
+    return {
+        "name": wanted.get("name", current["name"]),
+        "type": handler_type,
+        "enabled": wanted.get("enabled", current["enabled"]),
+        "settings": settings,
+    }
+
+
+def changed_fields(wanted, current):
+    """The form fields an update must send to turn current into wanted: only those that differ.
+
+    A type change sends the type with all its fields. An email handler's update always carries its address,
+    because the server restarts the email confirmation on an update without it (rule 8).
+    """
+    if wanted.get("type", current["type"]) != current["type"]:
+        check_complete(wanted["settings"], wanted["type"], "Changing the type to")
+        form = {"type": wanted["type"]}
+        form.update(wanted["settings"])
+    else:
+        check_fields_belong(wanted["settings"], current["type"])
+        form = dict((name, value) for name, value in wanted["settings"].items() if current["settings"].get(name) != value)
+    if wanted.get("name", current["name"]) != current["name"]:
+        form["name"] = wanted["name"]
+    if wanted.get("enabled", current["enabled"]) != current["enabled"]:
+        form["is_enabled"] = wanted["enabled"]
+    if form and "email" in field_names(wanted.get("type", current["type"])) and "email" not in form:
+        form["email"] = current["settings"].get("email")
+    return form
+
+
+def differences(expected, actual):
+    """The names of the fields (name, type, enabled, and each setting) where actual is not expected."""
+    names = [key for key in ("name", "type", "enabled") if expected.get(key) != actual.get(key)]
+    names.extend(key for key in expected["settings"] if expected["settings"][key] != actual["settings"].get(key))
+    return names
+
+
+def create_form(wanted):
+    form = {"name": wanted["name"], "type": wanted["type"]}
+    form.update(wanted["settings"])
+    return form
+
+
+def encode_form(form):
+    """Form values as the server reads them: booleans as 1/0, since PHP's (int) turns "true" into 0 (rule 6)."""
+    return dict((key, (1 if value else 0) if isinstance(value, bool) else value) for key, value in form.items())
+
+
+def fingerprint(value, salt):
+    """A short keyed digest: it tells two secret values apart without revealing either."""
+    digest = hmac.new(salt.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()
+    return digest[:FINGERPRINT_LENGTH]
+
+
+def mask_secret(value, salt):
+    return "%s#%s" % (MASK, fingerprint(value, salt))
+
+
+def masked_settings(settings, salt):
+    return dict((name, mask_secret(value, salt) if name in SECRET_FIELDS and isinstance(value, str) else value)
+                for name, value in settings.items())
+
+
+def masked_handler(handler, salt):
+    """A copy of a handler that is safe to return or print: each secret setting is masked."""
+    if not handler:
+        return {}
+    masked = dict(handler)
+    masked["settings"] = masked_settings(handler.get("settings", {}), salt)
+    return masked
+
+
+def diff_view(handler, salt):
+    """The part of a handler that diff mode shows: name, type, enabled and each setting, secrets masked."""
+    if not handler:
+        return {}
+    return {
+        "name": handler["name"],
+        "type": handler["type"],
+        "enabled": handler["enabled"],
+        "settings": masked_settings(handler["settings"], salt),
+    }

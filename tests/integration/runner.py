@@ -1,0 +1,89 @@
+"""Run real ansible-playbook processes against the simulator, and look for secrets in all they print."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+PLAYBOOKS = REPO / "tests" / "integration" / "playbooks"
+SOURCE_COLLECTIONS = REPO / "build" / "collections"
+OUTPUT = REPO / "tests" / "output"
+
+# Canary secrets: every secret option and the API key get one of these, and none may appear in any output.
+CANARIES = {
+    "api_key": "CANARY-api-key-5b1e0c7d",
+    "webhook": "https://hooks.example.com/CANARY-webhook-2f9a",
+    "slack": "https://hooks.slack.com/services/CANARY-slack-8c41",
+    "discord": "https://discord.com/api/webhooks/CANARY-discord-77d0",
+    "telegram": "123456789:CANARY-telegram-token-a1b2c3",
+    "microsoft_teams": "https://example.webhook.office.com/CANARY-teams-4e6f",
+    "google_chat": "https://chat.googleapis.com/v1/spaces/CANARY-gchat-9d2e",
+    "x_consumer_key": "CANARY-x-consumer-key-11aa",
+    "x_consumer_secret": "CANARY-x-consumer-secret-22bb",
+    "x_access_token": "CANARY-x-access-token-33cc",
+    "x_access_token_secret": "CANARY-x-access-token-secret-44dd",
+}
+# The second value of each secret, for changing it.
+CHANGED_CANARIES = dict((name, value.replace("CANARY-", "CANARY-CHANGED-")) for name, value in CANARIES.items() if name != "api_key")
+
+
+class PlaybookRun:
+    def __init__(self, command, completed):
+        self.command = command
+        self.rc = completed.returncode
+        self.output = completed.stdout
+
+    def leaked_secrets(self):
+        """The canary values, and fragments of them, that appear in clear in the output."""
+        values = list(CANARIES.values()) + list(CHANGED_CANARIES.values())
+        return sorted(value for value in values if value in self.output or value.split("CANARY-")[-1] in self.output)
+
+    def __str__(self):
+        return "$ %s\nrc=%d\n%s" % (" ".join(self.command), self.rc, self.output[-20000:])
+
+
+def ansible_environment(collections_path=SOURCE_COLLECTIONS):
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=str(collections_path),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+        ANSIBLE_PIPELINING="1",
+        ANSIBLE_HOST_KEY_CHECKING="0",
+        ANSIBLE_LOCALHOST_WARNING="0",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        ANSIBLE_LOCAL_TEMP=str(OUTPUT / "tmp"),
+    )
+    env.pop("DMPILOT_API_URL", None)
+    env.pop("DMPILOT_API_KEY", None)
+    return env
+
+
+def run_playbook(playbook, simulator, profile="documented", extra_vars=None, options=(), collections_path=SOURCE_COLLECTIONS, timeout=600):
+    """Run a playbook at -vvv --diff with the canary secrets; the playbook asserts its own expectations."""
+    variables = {
+        "sim_url": simulator.url,
+        "sim_profile": profile,
+        "dmpilot_api_url": simulator.api_url,
+        "dmpilot_api_key": CANARIES["api_key"],
+        "secrets": dict((name, value) for name, value in CANARIES.items() if name != "api_key"),
+        "changed_secrets": CHANGED_CANARIES,
+    }
+    variables.update(extra_vars or {})
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", dir=str(OUTPUT), delete=False) as handle:
+        json.dump(variables, handle)
+    playbook_path = pathlib.Path(playbook) if os.path.isabs(str(playbook)) else PLAYBOOKS / playbook
+    command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-vvv", "--diff", "-i", "localhost,", "-c", "local",
+               str(playbook_path), "-e", "@" + handle.name] + list(options)
+    try:
+        completed = subprocess.run(command, cwd=str(REPO), env=ansible_environment(collections_path), stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout, check=False)
+    finally:
+        os.unlink(handle.name)
+    return PlaybookRun(command, completed)

@@ -1,0 +1,321 @@
+"""The API client against the simulator, over real HTTP. Faults come from the simulator's control surface."""
+
+import socket
+
+import pytest
+
+from ansible_collections.dmpilot.cloud.plugins.module_utils.client import PAGE_SIZE, DmpilotClient, DmpilotError
+
+API_KEY = "test-key"
+
+
+class RecordedSleep:
+    """Stands in for time.sleep so that waits are asserted exactly and tests stay fast; HTTP stays real."""
+
+    def __init__(self):
+        self.waits = []
+
+    def __call__(self, seconds):
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def waits():
+    return RecordedSleep()
+
+
+@pytest.fixture
+def client(simulator, waits):
+    return DmpilotClient(simulator.api_url, API_KEY, timeout=2, retries=2, rate_limit_timeout=10, sleep=waits)
+
+
+def api_requests(simulator, method=None):
+    return [entry for entry in simulator.log() if method is None or entry["method"] == method]
+
+
+def create(client, name="Ops", handler_type="webhook", **settings):
+    settings = settings or {"webhook": "https://hooks.example.com/secret-token"}
+    return client.create_handler(dict(name=name, type=handler_type, **settings))
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# The happy paths.
+
+def test_every_call_sends_the_bearer_key(simulator, client):
+    handler_id = create(client)
+    client.get_handler(handler_id)
+    client.update_handler(handler_id, {"name": "Ops 2"})
+    client.list_handlers()
+    client.delete_handler(handler_id)
+    log = api_requests(simulator)
+    assert [entry["method"] for entry in log] == ["POST", "GET", "POST", "GET", "DELETE"]
+    assert all(entry["api_key_present"] for entry in log)
+    assert all(entry["status"] < 400 for entry in log)
+
+
+def test_api_url_works_with_and_without_trailing_slash(simulator, waits):
+    for api_url in (simulator.api_url, simulator.api_url + "/"):
+        assert DmpilotClient(api_url, API_KEY, sleep=waits).list_handlers() == []
+    assert [entry["path"] for entry in api_requests(simulator)] == ["/api/notification-handlers/"] * 2
+
+
+def test_booleans_go_as_one_and_zero(simulator, client):
+    handler_id = create(client)
+    client.update_handler(handler_id, {"is_enabled": False})
+    assert simulator.handler(handler_id)["is_enabled"] == 0
+    client.update_handler(handler_id, {"is_enabled": True})
+    assert simulator.handler(handler_id)["is_enabled"] == 1
+    sent = [entry["form"]["is_enabled"] for entry in api_requests(simulator, "POST")[1:]]
+    assert sent == ["0", "1"]
+
+
+def test_booleans_survive_the_php_int_cast(simulator, client):
+    simulator.config(b6_php_int_cast=True)
+    handler_id = create(client)
+    client.update_handler(handler_id, {"is_enabled": False})
+    client.update_handler(handler_id, {"is_enabled": True})
+    assert simulator.handler(handler_id)["is_enabled"] == 1
+
+
+@pytest.mark.parametrize("profile", ["documented", "realistic"])
+def test_2500_handlers_cost_three_list_requests(simulator, client, profile):
+    simulator.reset(profile, switches={"b3_rate_limit": False})
+    ids = simulator.seed(count=2500)
+    handlers = client.list_handlers()
+    assert [handler["id"] for handler in handlers] == ids
+    lists = api_requests(simulator, "GET")
+    assert [entry["query"] for entry in lists] == [{"page": str(page), "results_per_page": str(PAGE_SIZE)} for page in (1, 2, 3)]
+
+
+def test_a_server_that_ignores_results_per_page_is_followed_to_the_end(simulator, client):
+    simulator.config(ignore_results_per_page=True)
+    ids = simulator.seed(count=60)
+    assert [handler["id"] for handler in client.list_handlers()] == ids
+    assert len(api_requests(simulator, "GET")) == 3
+
+
+def test_pages_reuse_one_connection(simulator, client):
+    simulator.seed(count=2500)
+    client.list_handlers()
+    ports = {entry["client_port"] for entry in api_requests(simulator, "GET")}
+    assert len(ports) == 1
+
+
+def test_find_by_name_reports_every_exact_match(simulator, client):
+    first = create(client, name="Ops")
+    create(client, name="Ops 2")
+    third = create(client, name="Ops")
+    create(client, name="ops")
+    assert [handler["id"] for handler in client.find_by_name("Ops")] == [first, third]
+    assert client.find_by_name("nobody") == []
+
+
+# Normalising what each server version sends.
+
+@pytest.mark.parametrize("switches", [{}, {"b5_int_enabled": True}, {"b12_settings_string": True, "b12_create_full": True},
+                                      {"b4_total_results": True, "b5_int_enabled": True, "b12_settings_string": True}])
+def test_handlers_normalise_the_same_whatever_the_version(simulator, client, switches):
+    simulator.config(**switches)
+    handler_id = create(client)
+    client.update_handler(handler_id, {"is_enabled": False})
+    expected = {"id": handler_id, "name": "Ops", "type": "webhook", "enabled": False, "pending_confirmation": False,
+                "settings": {"webhook": "https://hooks.example.com/secret-token"}}
+    assert isinstance(handler_id, int)
+    assert client.get_handler(handler_id) == expected
+    assert client.list_handlers() == [expected]
+
+
+def test_a_pending_email_confirmation_counts_as_enabled(simulator, client):
+    simulator.config(b7_email_confirmation=True, b5_int_enabled=True)
+    handler_id = create(client, name="Mail", handler_type="email", email="ops@example.com")
+    handler = client.get_handler(handler_id)
+    assert (handler["enabled"], handler["pending_confirmation"]) == (True, True)
+    assert handler["settings"] == {"email": "ops@example.com"}, "the activation code is not a setting"
+    simulator.confirm(handler_id)
+    assert client.get_handler(handler_id)["pending_confirmation"] is False
+
+
+# Failures: one exception type with the status, the server's words and a hint, and never the key.
+
+def assert_no_key(error):
+    for text in (str(error), repr(error), repr(error.args), str(error.hint), str(error.title)):
+        assert API_KEY not in text
+
+
+def test_a_bad_key_is_a_401_with_the_servers_title_and_a_hint(simulator, waits):
+    with pytest.raises(DmpilotError) as caught:
+        DmpilotClient(simulator.api_url, "wrong-key", sleep=waits).list_handlers()
+    assert caught.value.status == 401
+    assert caught.value.title
+    assert caught.value.title in str(caught.value)
+    assert "api_key" in caught.value.hint
+    assert "wrong-key" not in str(caught.value)
+
+
+def test_a_validation_failure_is_a_401_that_says_so(simulator, client):
+    with pytest.raises(DmpilotError) as caught:
+        client.create_handler({"name": "", "type": "email", "email": "a@example.com"})
+    assert caught.value.status == 401
+    assert "missing name or type" in caught.value.hint
+    assert_no_key(caught.value)
+    assert simulator.handlers() == []
+
+
+def test_an_unknown_id_reads_as_none_and_fails_a_write(simulator, client):
+    assert client.get_handler(999) is None
+    with pytest.raises(DmpilotError) as caught:
+        client.update_handler(999, {"name": "x"})
+    assert caught.value.status == 404
+    assert "another account" in caught.value.hint
+
+
+def test_another_users_handler_is_not_found(simulator, client, waits):
+    other = DmpilotClient(simulator.api_url, "other-key", sleep=waits)
+    handler_id = create(other)
+    assert client.get_handler(handler_id) is None
+    assert client.list_handlers() == []
+
+
+def test_an_html_page_points_at_api_url(simulator, client):
+    simulator.config(api_disabled=True)
+    with pytest.raises(DmpilotError) as caught:
+        client.list_handlers()
+    assert caught.value.status == 404
+    assert "HTML page" in str(caught.value) and "api_url" in caught.value.hint
+
+
+@pytest.mark.parametrize("body, words", [("malformed", "not valid JSON"), ("empty", "empty body"), ("html", "HTML page")])
+def test_unreadable_answers_are_clear_errors(simulator, client, body, words):
+    simulator.fault(method="GET", path="/api/notification-handlers/", status=200, body=body, times=1)
+    with pytest.raises(DmpilotError) as caught:
+        client.list_handlers()
+    assert words in str(caught.value)
+    assert caught.value.hint
+    assert_no_key(caught.value)
+
+
+def test_an_empty_delete_answer_is_success(simulator, client):
+    simulator.config(b2_delete_empty_body=True)
+    handler_id = create(client)
+    client.delete_handler(handler_id)
+    assert simulator.handlers() == []
+
+
+def test_a_timeout_is_a_clear_error(simulator, waits):
+    client = DmpilotClient(simulator.api_url, API_KEY, timeout=1, retries=0, sleep=waits)
+    simulator.fault(method="GET", delay=2.5, times=1)
+    with pytest.raises(DmpilotError) as caught:
+        client.list_handlers()
+    assert "no answer within timeout=1 seconds" in str(caught.value)
+    assert caught.value.status is None
+
+
+def test_a_refused_connection_names_the_url(waits):
+    api_url = "http://127.0.0.1:%d/api" % free_port()
+    client = DmpilotClient(api_url, API_KEY, retries=2, sleep=waits)
+    with pytest.raises(DmpilotError) as caught:
+        client.list_handlers()
+    assert "connection was refused" in str(caught.value)
+    assert api_url in str(caught.value)
+    assert len(waits.waits) == 2, "a refused connection never reached the server, so it is retried"
+    assert_no_key(caught.value)
+
+
+def test_a_tls_failure_says_what_to_do(simulator, waits):
+    client = DmpilotClient(simulator.api_url.replace("http://", "https://"), API_KEY, retries=0, sleep=waits)
+    with pytest.raises(DmpilotError) as caught:
+        client.list_handlers()
+    assert "TLS" in str(caught.value) and "validate_certs" in caught.value.hint
+
+
+# Retries and waits.
+
+def test_a_429_waits_out_x_ratelimit_reset(simulator, client, waits):
+    simulator.fault(method="GET", status=429, headers={"X-RateLimit-Reset": "2"}, times=1)
+    assert client.list_handlers() == []
+    assert waits.waits == [2.0]
+    assert [entry["status"] for entry in api_requests(simulator)] == [429, 200]
+
+
+def test_a_429_falls_back_to_retry_after_then_backoff(simulator, client, waits):
+    simulator.fault(method="GET", status=429, headers={"Retry-After": "3"}, times=1)
+    simulator.fault(method="GET", status=429, times=2)
+    assert client.list_handlers() == []
+    assert waits.waits == [3.0, 1.0, 2.0], "the backoff doubles with each 429 in a row"
+
+
+def test_a_create_waits_out_a_429_too(simulator, client):
+    simulator.fault(method="POST", status=429, headers={"X-RateLimit-Reset": "1"}, times=1)
+    create(client)
+    assert len(simulator.handlers()) == 1
+
+
+def test_the_real_rate_limit_is_waited_out(simulator):
+    simulator.config(b3_rate_limit=True, rate_limit=3, rate_window=1)
+    client = DmpilotClient(simulator.api_url, API_KEY, rate_limit_timeout=10)
+    for _ in range(5):
+        client.list_handlers()
+    statuses = [entry["status"] for entry in api_requests(simulator)]
+    assert statuses.count(200) == 5 and 429 in statuses
+
+
+def test_rate_limit_timeout_bounds_the_total_wait(simulator, client, waits):
+    simulator.fault(method="GET", status=429, headers={"X-RateLimit-Reset": "4"}, times=5)
+    with pytest.raises(DmpilotError) as caught:
+        client.list_handlers()
+    assert caught.value.status == 429
+    assert "rate_limit_timeout=10" in str(caught.value)
+    assert sum(waits.waits) <= 10
+    assert waits.waits == [4.0, 4.0]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_5xx_on_a_read_is_retried(simulator, client, waits, status):
+    simulator.fault(method="GET", status=status, times=1)
+    assert client.list_handlers() == []
+    assert [entry["status"] for entry in api_requests(simulator)] == [status, 200]
+
+
+def test_a_5xx_on_a_delete_is_retried(simulator, client):
+    handler_id = create(client)
+    simulator.fault(method="DELETE", status=503, body="none", times=1)
+    client.delete_handler(handler_id)
+    assert simulator.handlers() == []
+
+
+def test_a_5xx_on_a_create_is_never_retried(simulator, client, waits):
+    simulator.fault(method="POST", status=500, times=1)
+    with pytest.raises(DmpilotError) as caught:
+        create(client)
+    assert caught.value.status == 500
+    assert "not retried" in caught.value.hint
+    assert len(api_requests(simulator, "POST")) == 1
+    assert waits.waits == []
+
+
+def test_a_dropped_connection_on_a_read_is_retried(simulator, client):
+    simulator.fault(method="GET", drop=True, times=1)
+    assert client.list_handlers() == []
+
+
+def test_a_dropped_connection_on_a_create_is_not_retried(simulator, client):
+    simulator.fault(method="POST", drop=True, times=1)
+    with pytest.raises(DmpilotError) as caught:
+        create(client)
+    assert "connection was lost" in str(caught.value)
+    assert len(api_requests(simulator, "POST")) == 1
+    assert simulator.handlers() == []
+
+
+def test_retries_give_up_with_the_last_error(simulator, client, waits):
+    simulator.fault(method="GET", status=502, times=5)
+    with pytest.raises(DmpilotError) as caught:
+        client.list_handlers()
+    assert caught.value.status == 502
+    assert len(api_requests(simulator)) == 3
+    assert waits.waits == [0.5, 1.0]

@@ -1,0 +1,253 @@
+"""Validation, comparison, masking and normalisation: the pure logic every module shares."""
+
+import json
+
+import pytest
+import yaml
+
+from ansible_collections.dmpilot.cloud.plugins.doc_fragments.handler_settings import ModuleDocFragment
+from ansible_collections.dmpilot.cloud.plugins.module_utils import handlers
+from ansible_collections.dmpilot.cloud.plugins.module_utils.handler_types import FIELDS, HANDLER_TYPES, SECRET_FIELDS
+from ansible_collections.dmpilot.cloud.plugins.module_utils.handlers import InvalidHandler, wanted_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils.module import settings_argument_spec
+
+SALT = "api-key"
+VALID = {
+    "email": "ops@example.com",
+    "webhook": "https://hooks.example.com/abc",
+    "slack": "https://hooks.slack.com/services/T0/B0/xyz",
+    "discord": "https://discord.com/api/webhooks/1/abc",
+    "telegram": "123456789:ABC-DEF1234ghIkl-zyx57W2v1u123ew11",
+    "telegram_chat_id": "-1001234567890",
+    "microsoft_teams": "https://example.webhook.office.com/webhookb2/abc",
+    "google_chat": "https://chat.googleapis.com/v1/spaces/AAA/messages?key=k&token=t",
+    "x_consumer_key": "x-consumer-key-value",
+    "x_consumer_secret": "x-consumer-secret-value",
+    "x_access_token": "x-access-token-value",
+    "x_access_token_secret": "x-access-token-secret-value",
+}
+
+
+def settings_of(handler_type):
+    return dict((field.name, VALID[field.name]) for field in HANDLER_TYPES[handler_type])
+
+
+def current(handler_type="webhook", name="Ops", enabled=True, settings=None):
+    return {"id": 7, "name": name, "type": handler_type, "enabled": enabled, "pending_confirmation": False,
+            "settings": settings if settings is not None else settings_of(handler_type)}
+
+
+# The table.
+
+def test_every_field_of_the_table_has_a_valid_example():
+    assert set(VALID) == set(FIELDS)
+
+
+def test_the_secret_fields_are_those_of_the_api_doc():
+    assert SECRET_FIELDS == {"webhook", "slack", "discord", "telegram", "microsoft_teams", "google_chat",
+                             "x_consumer_key", "x_consumer_secret", "x_access_token", "x_access_token_secret"}
+
+
+def test_the_argument_spec_comes_from_the_table():
+    spec = settings_argument_spec()
+    assert list(spec) == list(FIELDS)
+    assert {name for name, option in spec.items() if option["no_log"]} == SECRET_FIELDS
+    assert spec["telegram"]["aliases"] == ["telegram_bot_token"]
+
+
+def test_the_generated_docs_match_the_table():
+    options = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    assert list(options) == list(FIELDS)
+    for name, option in options.items():
+        assert option.get("aliases", []) == list(FIELDS[name].aliases)
+        assert ("It is a secret" in " ".join(option["description"])) == (name in SECRET_FIELDS)
+
+
+# Validation.
+
+@pytest.mark.parametrize("handler_type", list(HANDLER_TYPES))
+def test_every_type_with_its_fields_is_valid_and_creatable(handler_type):
+    wanted = wanted_handler("Ops", handler_type, None, settings_of(handler_type))
+    handlers.check_creatable(wanted)
+    assert handlers.create_form(wanted) == dict({"name": "Ops", "type": handler_type}, **settings_of(handler_type))
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("email", "not-an-email", "must be an email address"),
+    ("email", "ops@localhost", "must be an email address"),
+    ("webhook", "hooks.example.com/abc", "http:// or https:// URL"),
+    ("slack", "ftp://example.com", "http:// or https:// URL"),
+    ("telegram", "just-a-token", "bot token"),
+    ("telegram_chat_id", "my chat", "a number such as"),
+    ("telegram_chat_id", "12ab", "a number such as"),
+    ("x_consumer_key", "   ", "a non-empty value"),
+])
+def test_values_that_cannot_be_right_are_refused(name, value, words):
+    with pytest.raises(InvalidHandler) as caught:
+        wanted_handler("Ops", None, None, {name: value})
+    assert str(caught.value).startswith(name)
+    assert words in str(caught.value)
+
+
+def test_a_refused_secret_is_not_repeated_in_the_message():
+    with pytest.raises(InvalidHandler) as caught:
+        wanted_handler("Ops", None, None, {"telegram": "secret-value"})
+    assert "secret-value" not in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["@channel_name", "-100123", "42"])
+def test_telegram_chat_ids(value):
+    assert wanted_handler("Ops", "telegram", None, {"telegram_chat_id": value})["settings"]["telegram_chat_id"] == value
+
+
+def test_blanks_are_trimmed_as_the_server_does():
+    wanted = wanted_handler("  Ops  ", None, None, {"email": " ops@example.com\n"})
+    assert wanted["name"] == "Ops"
+    assert wanted["settings"] == {"email": "ops@example.com"}
+
+
+@pytest.mark.parametrize("name, words", [
+    ("", "name must not be empty"),
+    ("   ", "name must not be empty"),
+    ("<b>Ops</b>", "name must not contain '<'"),
+    ("x" * 129, "name is 129 characters long; the server cuts it to 128"),
+])
+def test_names_the_server_would_store_differently_are_refused(name, words):
+    with pytest.raises(InvalidHandler, match=words):
+        wanted_handler(name, None, None, {})
+
+
+def test_a_128_character_name_is_fine():
+    assert wanted_handler("x" * 128, None, None, {})["name"] == "x" * 128
+
+
+def test_overlong_values_are_refused():
+    with pytest.raises(InvalidHandler, match="webhook is 513 characters long; the server cuts it to 512"):
+        wanted_handler("Ops", None, None, {"webhook": "https://e.com/" + "a" * 499})
+
+
+def test_a_field_of_another_type_is_refused():
+    with pytest.raises(InvalidHandler) as caught:
+        wanted_handler("Ops", "email", None, {"email": VALID["email"], "slack": VALID["slack"]})
+    assert "slack is not a setting of type email" in str(caught.value)
+    assert "A email handler takes: email" in str(caught.value)
+
+
+def test_a_field_of_another_type_is_refused_on_update_without_type():
+    wanted = wanted_handler("Ops", None, None, {"slack": VALID["slack"]})
+    with pytest.raises(InvalidHandler, match="slack is not a setting of type webhook"):
+        handlers.changed_fields(wanted, current("webhook"))
+
+
+@pytest.mark.parametrize("wanted, words", [
+    ({"name": "Ops", "settings": {}}, "type is required to create"),
+    ({"type": "email", "settings": {"email": VALID["email"]}}, "name is required to create"),
+    ({"name": "Ops", "type": "telegram", "settings": {"telegram": VALID["telegram"]}}, "telegram_chat_id missing"),
+    ({"name": "Ops", "type": "x", "settings": {}}, "x_consumer_key, x_consumer_secret, x_access_token, x_access_token_secret missing"),
+])
+def test_a_create_needs_a_name_a_type_and_its_fields(wanted, words):
+    with pytest.raises(InvalidHandler, match=words):
+        handlers.check_creatable(wanted)
+
+
+def test_an_unknown_type_is_refused():
+    with pytest.raises(InvalidHandler, match="type must be one of email, webhook"):
+        wanted_handler("Ops", "pager", None, {})
+
+
+# Comparison: only what differs.
+
+def test_an_unchanged_handler_needs_no_request():
+    assert handlers.changed_fields(wanted_handler("Ops", "webhook", True, settings_of("webhook")), current()) == {}
+
+
+def test_options_left_out_are_not_managed():
+    assert handlers.changed_fields(wanted_handler("Ops", None, None, {}), current(enabled=False)) == {}
+
+
+def test_only_the_changed_fields_are_sent():
+    wanted = wanted_handler("Ops", "telegram", None, {"telegram_chat_id": "-42", "telegram": VALID["telegram"]})
+    assert handlers.changed_fields(wanted, current("telegram")) == {"telegram_chat_id": "-42"}
+
+
+def test_enabled_goes_as_is_enabled():
+    assert handlers.changed_fields(wanted_handler("Ops", None, False, {}), current()) == {"is_enabled": False}
+    assert handlers.encode_form({"is_enabled": False, "name": "x"}) == {"is_enabled": 0, "name": "x"}
+    assert handlers.encode_form({"is_enabled": True}) == {"is_enabled": 1}
+
+
+def test_a_rename():
+    assert handlers.changed_fields(wanted_handler("Ops 2", None, None, {}), current()) == {"name": "Ops 2"}
+
+
+def test_a_type_change_sends_the_type_with_all_its_fields():
+    wanted = wanted_handler("Ops", "slack", None, settings_of("slack"))
+    assert handlers.changed_fields(wanted, current("webhook")) == dict({"type": "slack"}, **settings_of("slack"))
+
+
+def test_a_type_change_needs_every_field_of_the_new_type():
+    wanted = wanted_handler("Ops", "telegram", None, {"telegram": VALID["telegram"]})
+    with pytest.raises(InvalidHandler, match="Changing the type to a telegram handler needs telegram, telegram_chat_id"):
+        handlers.changed_fields(wanted, current("webhook"))
+
+
+def test_an_email_update_carries_the_address_so_the_confirmation_is_kept():
+    assert handlers.changed_fields(wanted_handler("Mail", None, False, {}), current("email")) == {
+        "is_enabled": False, "email": VALID["email"], "name": "Mail"}
+
+
+def test_the_merged_handler_is_what_the_update_leaves():
+    merged = handlers.merged_handler(wanted_handler("Ops 2", None, False, {}), current())
+    assert merged == {"name": "Ops 2", "type": "webhook", "enabled": False, "settings": settings_of("webhook")}
+    assert handlers.merged_handler(wanted_handler("New", "email", None, settings_of("email")))["enabled"] is True
+
+
+def test_differences_name_the_fields_that_did_not_stick():
+    expected = handlers.merged_handler(wanted_handler("Ops", "webhook", True, settings_of("webhook")))
+    mangled = handlers.normalize_handler({"id": 1, "name": "Ops", "type": None, "is_enabled": 1, "settings": {"": ""}})
+    assert handlers.differences(expected, mangled) == ["type", "webhook"]
+    assert handlers.differences(expected, dict(expected, id=1)) == []
+
+
+# Normalising what the server sends.
+
+@pytest.mark.parametrize("raw_enabled, enabled, pending", [
+    (True, True, False), (False, False, False), (0, False, False), (1, True, False), (2, True, True), ("2", True, True), ("0", False, False),
+])
+def test_is_enabled_in_every_form(raw_enabled, enabled, pending):
+    handler = handlers.normalize_handler({"id": "3", "name": "n", "type": "email", "is_enabled": raw_enabled, "settings": {}})
+    assert (handler["id"], handler["enabled"], handler["pending_confirmation"]) == (3, enabled, pending)
+
+
+@pytest.mark.parametrize("settings", [{"email": "a@b.co", "activation_code": "123"}, json.dumps({"email": "a@b.co"})])
+def test_settings_as_a_dict_or_a_json_string(settings):
+    handler = handlers.normalize_handler({"id": 1, "name": "n", "type": "email", "is_enabled": True, "settings": settings})
+    assert handler["settings"] == {"email": "a@b.co"}
+
+
+@pytest.mark.parametrize("settings", [[], "", "not json", None])
+def test_empty_or_broken_settings_read_as_none(settings):
+    assert handlers.normalize_handler({"id": 1, "name": "n", "type": "email", "is_enabled": 1, "settings": settings})["settings"] == {}
+
+
+# Masking.
+
+def test_secrets_are_masked_with_a_fingerprint_that_tells_changes_apart():
+    handler = current("telegram")
+    masked = handlers.masked_handler(handler, SALT)
+    assert masked["settings"]["telegram_chat_id"] == VALID["telegram_chat_id"]
+    assert masked["settings"]["telegram"].startswith("********#")
+    assert VALID["telegram"] not in json.dumps(masked)
+    other = handlers.masked_handler(current("telegram", settings={"telegram": "1:other", "telegram_chat_id": "1"}), SALT)
+    assert other["settings"]["telegram"] != masked["settings"]["telegram"]
+    assert handlers.masked_handler(handler, SALT) == masked, "the fingerprint is stable"
+    assert handlers.masked_handler(handler, "another-key") != masked, "and salted by the account's key"
+    assert handler["settings"]["telegram"] == VALID["telegram"], "masking does not touch the original"
+
+
+def test_the_diff_view_masks_every_secret():
+    for handler_type in HANDLER_TYPES:
+        view = json.dumps(handlers.diff_view(current(handler_type), SALT))
+        for name in SECRET_FIELDS & set(settings_of(handler_type)):
+            assert VALID[name] not in view
+    assert handlers.diff_view(None, SALT) == {}

@@ -1,0 +1,823 @@
+"""The simulator keeps the API description (parts A and B): tested over real HTTP against the subprocess."""
+
+import json
+import time
+
+import pytest
+import requests
+
+from tests.simulator.control import Simulator, SimulatorError, start_simulator
+
+ALL_TYPES = {
+    "email": {"email": "hey@example.com"},
+    "webhook": {"webhook": "https://example.com/hook?token=abc"},
+    "slack": {"slack": "https://hooks.slack.com/services/T/B/X"},
+    "discord": {"discord": "https://discord.com/api/webhooks/1/abc"},
+    "telegram": {"telegram": "123:bot-token", "telegram_chat_id": "-10042"},
+    "microsoft_teams": {"microsoft_teams": "https://example.webhook.office.com/x"},
+    "google_chat": {"google_chat": "https://chat.googleapis.com/v1/spaces/x"},
+    "x": {"x_consumer_key": "ck", "x_consumer_secret": "cs", "x_access_token": "at", "x_access_token_secret": "ats"},
+    "internal_notification": {},
+}
+
+
+def call(simulator, method, path="", key="test-key", **kwargs):
+    """One API request to /api/notification-handlers<path>, with `Authorization: Bearer <key>` unless key is None."""
+    headers = dict(kwargs.pop("headers", {}))
+    if key is not None:
+        headers["Authorization"] = "Bearer " + key
+    return requests.request(method, simulator.api_url + "/notification-handlers" + path, headers=headers, timeout=10, **kwargs)
+
+
+def create(simulator, key="test-key", **fields):
+    """Create a handler with urlencoded fields; answer the new id."""
+    response = call(simulator, "POST", key=key, data=fields)
+    assert response.status_code == 201, response.text
+    return int(response.json()["data"]["id"])
+
+
+def update(simulator, handler_id, **fields):
+    return call(simulator, "POST", "/%d" % handler_id, data=fields)
+
+
+def get(simulator, handler_id, key="test-key"):
+    return call(simulator, "GET", "/%d" % handler_id, key=key)
+
+
+def stored(simulator, handler_id):
+    handler = simulator.handler(handler_id)
+    assert handler is not None, "handler %d is not stored" % handler_id
+    return handler
+
+
+def assert_error(response, status, status_value=None):
+    assert response.status_code == status, response.text
+    errors = response.json()["errors"]
+    assert len(errors) == 1
+    assert errors[0]["status"] == (status if status_value is None else status_value)
+    assert isinstance(errors[0]["title"], str) and errors[0]["title"]
+
+
+# ----- part A: authentication -----
+
+def test_missing_auth_header_answers_401_with_string_status(simulator):
+    assert_error(call(simulator, "GET", key=None), 401, "401")
+
+
+def test_bad_key_answers_401_with_numeric_status(simulator):
+    assert_error(call(simulator, "GET", key="wrong-key"), 401, 401)
+
+
+def test_valid_key_is_accepted(simulator):
+    assert call(simulator, "GET").status_code == 200
+
+
+# ----- part A: list -----
+
+def test_list_defaults_to_page_1_of_25_with_meta_and_links(simulator):
+    simulator.seed(30)
+    response = call(simulator, "GET", "/")
+    assert response.status_code == 200
+    body = response.json()
+    assert [handler["id"] for handler in body["data"]] == list(range(1, 26))
+    assert body["meta"] == {"page": 1, "results_per_page": 25, "total": 30, "total_pages": 2}
+    links = body["links"]
+    assert links["first"].endswith("/api/notification-handlers?page=1&results_per_page=25")
+    assert links["last"].endswith("?page=2&results_per_page=25")
+    assert links["next"].endswith("?page=2&results_per_page=25")
+    assert links["prev"] is None
+    assert links["self"].endswith("?page=1&results_per_page=25")
+
+
+def test_list_page_and_results_per_page(simulator):
+    simulator.seed(30)
+    body = call(simulator, "GET", params={"page": 3, "results_per_page": 10}).json()
+    assert [handler["id"] for handler in body["data"]] == list(range(21, 31))
+    assert body["meta"] == {"page": 3, "results_per_page": 10, "total": 30, "total_pages": 3}
+    assert body["links"]["next"] is None
+    assert body["links"]["prev"].endswith("?page=2&results_per_page=10")
+
+
+def test_list_page_beyond_the_last_is_empty(simulator):
+    simulator.seed(3)
+    body = call(simulator, "GET", params={"page": 5}).json()
+    assert body["data"] == []
+    assert body["meta"]["total"] == 3
+
+
+@pytest.mark.parametrize("results_per_page", ["7", "2000", "abc", "0", "-10"])
+def test_list_invalid_results_per_page_falls_back_to_25(simulator, results_per_page):
+    simulator.seed(30)
+    body = call(simulator, "GET", params={"results_per_page": results_per_page}).json()
+    assert body["meta"]["results_per_page"] == 25
+    assert len(body["data"]) == 25
+
+
+@pytest.mark.parametrize("results_per_page", [10, 25, 50, 100, 250, 500, 1000])
+def test_list_accepts_each_allowed_results_per_page(simulator, results_per_page):
+    simulator.seed(60)
+    body = call(simulator, "GET", params={"results_per_page": results_per_page}).json()
+    assert body["meta"]["results_per_page"] == results_per_page
+    assert len(body["data"]) == min(60, results_per_page)
+
+
+def test_list_is_in_id_order_and_only_the_callers_handlers(simulator):
+    mine = [create(simulator, name="a", type="email", email="a@x.y"), create(simulator, name="b", type="slack", slack="s")]
+    create(simulator, key="other-key", name="theirs", type="email", email="t@x.y")
+    mine.append(create(simulator, name="c", type="webhook", webhook="w"))
+    call(simulator, "DELETE", "/%d" % mine.pop(1))
+    body = call(simulator, "GET").json()
+    assert [handler["id"] for handler in body["data"]] == mine == [1, 4]
+    assert body["meta"]["total"] == 2
+
+
+def test_list_of_a_user_without_handlers(simulator):
+    body = call(simulator, "GET").json()
+    assert body["data"] == []
+    assert body["meta"] == {"page": 1, "results_per_page": 25, "total": 0, "total_pages": 0}
+
+
+# ----- part A: get, create, update, delete -----
+
+def test_get_answers_the_documented_handler(simulator):
+    handler_id = create(simulator, name="Work email", type="email", email="hey@example.com")
+    response = get(simulator, handler_id)
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert set(data) == {"id", "type", "name", "settings", "is_enabled", "last_datetime", "datetime"}
+    assert data["id"] == handler_id
+    assert (data["type"], data["name"], data["settings"]) == ("email", "Work email", {"email": "hey@example.com"})
+    assert data["is_enabled"] is True
+    assert data["last_datetime"] is None
+    assert time.strptime(data["datetime"], "%Y-%m-%d %H:%M:%S")
+
+
+def test_create_with_multipart_form_data(simulator):
+    fields = {"name": (None, "Multi"), "type": (None, "telegram"), "telegram": (None, "1:tok"), "telegram_chat_id": (None, "55")}
+    response = call(simulator, "POST", files=fields)
+    assert response.status_code == 201
+    assert response.json() == {"data": {"id": 1}}
+    handler = stored(simulator, 1)
+    assert (handler["name"], handler["type"], handler["settings"]) == ("Multi", "telegram", {"telegram": "1:tok", "telegram_chat_id": "55"})
+    assert handler["user_id"] == 1
+    assert simulator.log()[-1]["content_type"].startswith("multipart/form-data")
+
+
+def test_create_with_urlencoded_form(simulator):
+    response = call(simulator, "POST", data={"name": "Url", "type": "slack", "slack": "https://hooks.slack.com/x"})
+    assert response.status_code == 201
+    assert response.json() == {"data": {"id": 1}}
+    assert stored(simulator, 1)["settings"] == {"slack": "https://hooks.slack.com/x"}
+    assert simulator.log()[-1]["content_type"] == "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize("handler_type", sorted(ALL_TYPES))
+def test_create_stores_the_fields_of_each_type(simulator, handler_type):
+    handler_id = create(simulator, name="t", type=handler_type, **ALL_TYPES[handler_type])
+    data = get(simulator, handler_id).json()["data"]
+    assert data["type"] == handler_type
+    assert data["settings"] == ALL_TYPES[handler_type]
+
+
+def test_create_ignores_is_enabled(simulator):
+    handler_id = create(simulator, name="n", type="slack", slack="s", is_enabled="0")
+    assert stored(simulator, handler_id)["is_enabled"] == 1
+
+
+def test_create_does_not_need_unique_names(simulator):
+    first = create(simulator, name="same", type="email", email="a@x.y")
+    second = create(simulator, name="same", type="email", email="a@x.y")
+    assert first != second
+    assert [handler["name"] for handler in simulator.handlers()] == ["same", "same"]
+
+
+@pytest.mark.parametrize("fields", [
+    {"type": "email", "email": "a@x.y"},
+    {"name": "", "type": "email"},
+    {"name": "   ", "type": "email"},
+    {"name": "n"},
+    {"name": "n", "type": ""},
+    {"name": "n", "type": "  "},
+])
+def test_create_without_name_or_type_answers_401(simulator, fields):
+    assert_error(call(simulator, "POST", data=fields), 401)
+    assert simulator.handlers() == []
+
+
+def test_create_with_an_unknown_type_answers_401(simulator):
+    assert_error(call(simulator, "POST", data={"name": "n", "type": "pager"}), 401)
+    assert simulator.handlers() == []
+
+
+def test_create_with_a_disabled_type_answers_401(simulator):
+    simulator.config(disabled_types=["slack"])
+    assert_error(call(simulator, "POST", data={"name": "n", "type": "slack", "slack": "s"}), 401)
+    assert create(simulator, name="n", type="discord", discord="d") == 1
+
+
+def test_create_beyond_the_plan_limit_answers_401(simulator):
+    simulator.config(plan_limit=2)
+    create(simulator, name="1", type="email", email="a@x.y")
+    create(simulator, name="2", type="email", email="a@x.y")
+    assert_error(call(simulator, "POST", data={"name": "3", "type": "email", "email": "a@x.y"}), 401)
+    assert len(simulator.handlers()) == 2
+    assert create(simulator, key="other-key", name="theirs", type="email", email="a@x.y") == 3
+
+
+def test_update_answers_200_and_keeps_fields_not_sent(simulator):
+    handler_id = create(simulator, name="tg", type="telegram", telegram="1:tok", telegram_chat_id="5")
+    response = update(simulator, handler_id, telegram_chat_id="6")
+    assert response.status_code == 200
+    assert response.json() == {"data": {"id": handler_id}}
+    handler = stored(simulator, handler_id)
+    assert handler["name"] == "tg"
+    assert handler["settings"] == {"telegram": "1:tok", "telegram_chat_id": "6"}
+    assert handler["last_datetime"] is not None
+
+
+def test_update_changes_the_name_and_keeps_settings(simulator):
+    handler_id = create(simulator, name="old", type="x", **ALL_TYPES["x"])
+    assert update(simulator, handler_id, name="new").status_code == 200
+    handler = stored(simulator, handler_id)
+    assert handler["name"] == "new"
+    assert handler["settings"] == ALL_TYPES["x"]
+
+
+def test_update_with_an_unknown_type_answers_401_and_changes_nothing(simulator):
+    handler_id = create(simulator, name="n", type="slack", slack="s")
+    assert_error(update(simulator, handler_id, type="pager", name="changed", is_enabled="0"), 401)
+    handler = stored(simulator, handler_id)
+    assert (handler["type"], handler["name"], handler["is_enabled"]) == ("slack", "n", 1)
+
+
+def test_update_can_change_the_type(simulator):
+    handler_id = create(simulator, name="n", type="slack", slack="s")
+    assert update(simulator, handler_id, type="telegram", telegram="1:t").status_code == 200
+    data = get(simulator, handler_id).json()["data"]
+    assert (data["type"], data["settings"]) == ("telegram", {"telegram": "1:t", "telegram_chat_id": ""})
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("1", 1), ("true", 1), ("on", 1), ("yes", 1), ("0", 0), ("false", 0), ("off", 0), ("no", 0), ("", 0),
+])
+def test_update_reads_is_enabled_as_a_boolean_in_the_documented_profile(simulator, value, expected):
+    handler_id = create(simulator, name="n", type="slack", slack="s")
+    update(simulator, handler_id, is_enabled="0" if expected else "1")
+    assert update(simulator, handler_id, is_enabled=value).status_code == 200
+    assert stored(simulator, handler_id)["is_enabled"] == expected
+
+
+def test_delete_answers_200_with_the_id_and_removes_the_handler(simulator):
+    handler_id = create(simulator, name="n", type="slack", slack="s")
+    response = call(simulator, "DELETE", "/%d" % handler_id)
+    assert response.status_code == 200
+    assert response.json() == {"data": {"id": handler_id}}
+    assert simulator.handlers() == []
+    assert_error(get(simulator, handler_id), 404)
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "OPTIONS"])
+@pytest.mark.parametrize("path", ["", "/1"])
+def test_other_methods_answer_json_404(simulator, method, path):
+    create(simulator, name="n", type="slack", slack="s")
+    response = call(simulator, method, path, data={"name": "changed"})
+    assert_error(response, 404)
+    assert response.headers["Content-Type"] == "application/json"
+    assert stored(simulator, 1)["name"] == "n"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+def test_an_unknown_id_or_another_users_id_answers_404(simulator, method):
+    theirs = create(simulator, key="other-key", name="theirs", type="slack", slack="s")
+    assert_error(call(simulator, method, "/%d" % theirs, data={"name": "mine now"}), 404)
+    assert_error(call(simulator, method, "/999", data={"name": "x"}), 404)
+    assert_error(call(simulator, method, "/abc"), 404)
+    assert stored(simulator, theirs)["name"] == "theirs"
+
+
+def test_unknown_api_paths_answer_json_404(simulator):
+    response = requests.get(simulator.api_url + "/users", headers={"Authorization": "Bearer test-key"}, timeout=10)
+    assert_error(response, 404)
+
+
+# ----- part B switches -----
+
+def rate_headers(response):
+    return {name: response.headers.get(name) for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")}
+
+
+def test_b3_off_has_no_rate_limit_or_headers(simulator):
+    simulator.config(rate_limit=3)
+    responses = [call(simulator, "GET") for _request in range(6)]
+    assert [response.status_code for response in responses] == [200] * 6
+    assert rate_headers(responses[-1]) == {"X-RateLimit-Limit": None, "X-RateLimit-Remaining": None, "X-RateLimit-Reset": None}
+
+
+def test_b3_the_61st_request_in_a_window_answers_429(simulator):
+    simulator.config(b3_rate_limit=True)
+    responses = [call(simulator, "GET") for _request in range(61)]
+    assert [response.status_code for response in responses[:60]] == [200] * 60
+    assert [rate_headers(response)["X-RateLimit-Remaining"] for response in responses[:60]] == [str(n) for n in range(59, -1, -1)]
+    assert all(rate_headers(response)["X-RateLimit-Limit"] == "60" for response in responses)
+    limited = responses[60]
+    assert_error(limited, 429)
+    assert limited.headers["X-RateLimit-Remaining"] == "0"
+    assert 1 <= int(limited.headers["X-RateLimit-Reset"]) <= 60
+    assert "Retry-After" not in limited.headers
+    assert "X-RateLimit-Reset" not in responses[0].headers
+
+
+def test_b3_headers_are_on_every_api_response(simulator):
+    simulator.config(b3_rate_limit=True)
+    responses = [
+        call(simulator, "GET"), call(simulator, "GET", "/999"), call(simulator, "PUT", "/1"),
+        call(simulator, "POST", data={"name": ""}), call(simulator, "GET", key="bad-key"), call(simulator, "GET", key=None),
+    ]
+    assert [response.status_code for response in responses] == [200, 404, 404, 401, 401, 401]
+    for response in responses:
+        assert response.headers["X-RateLimit-Limit"] == "60"
+        assert int(response.headers["X-RateLimit-Remaining"]) >= 0
+
+
+def test_b3_counts_per_key_and_the_window_resets(simulator):
+    simulator.config(b3_rate_limit=True, rate_limit=2, rate_window=1)
+    statuses = [call(simulator, "GET").status_code for _request in range(3)]
+    assert statuses == [200, 200, 429]
+    assert call(simulator, "GET", key="other-key").status_code == 200
+    time.sleep(1.1)
+    response = call(simulator, "GET")
+    assert response.status_code == 200
+    assert response.headers["X-RateLimit-Remaining"] == "1"
+
+
+def test_b3_the_control_surface_is_not_limited_nor_logged(simulator):
+    simulator.config(b3_rate_limit=True, rate_limit=1)
+    for _request in range(5):
+        simulator.handlers()
+    assert call(simulator, "GET").status_code == 200
+    assert [entry["path"] for entry in simulator.log()] == ["/api/notification-handlers"]
+
+
+def test_b4_total_results_and_page_echoed_as_a_string(simulator):
+    simulator.seed(30)
+    simulator.config(b4_total_results=True)
+    meta = call(simulator, "GET", params={"page": "2"}).json()["meta"]
+    assert meta == {"page": "2", "results_per_page": 25, "total_results": 30, "total_pages": 2}
+    assert call(simulator, "GET").json()["meta"]["page"] == 1
+    simulator.config(b4_total_results=False)
+    meta = call(simulator, "GET", params={"page": "2"}).json()["meta"]
+    assert meta == {"page": 2, "results_per_page": 25, "total": 30, "total_pages": 2}
+
+
+def test_b5_is_enabled_as_int_0_1_2(simulator):
+    simulator.seed(handlers=[{"name": "off", "type": "slack", "is_enabled": 0}, {"name": "on", "type": "slack", "is_enabled": 1},
+                             {"name": "pending", "type": "email", "is_enabled": 2}])
+    simulator.config(b5_int_enabled=True)
+    assert [get(simulator, n).json()["data"]["is_enabled"] for n in (1, 2, 3)] == [0, 1, 2]
+    assert [handler["is_enabled"] for handler in call(simulator, "GET").json()["data"]] == [0, 1, 2]
+    simulator.config(b5_int_enabled=False)
+    assert [get(simulator, n).json()["data"]["is_enabled"] for n in (1, 2, 3)] == [False, True, True]
+
+
+def test_b5_hides_the_activation_code(simulator):
+    simulator.config(b7_email_confirmation=True)
+    handler_id = create(simulator, name="e", type="email", email="a@x.y")
+    code = stored(simulator, handler_id)["settings"]["activation_code"]
+    assert get(simulator, handler_id).json()["data"]["settings"] == {"email": "a@x.y", "activation_code": code}
+    simulator.config(b5_int_enabled=True)
+    assert get(simulator, handler_id).json()["data"]["settings"] == {"email": "a@x.y"}
+
+
+@pytest.mark.parametrize("value, expected", [("1", 1), ("0", 0), ("true", 0), ("on", 0), ("yes", 0), ("2abc", 2), (" 1", 1), ("", 0)])
+def test_b6_php_int_cast_on_update(simulator, value, expected):
+    simulator.config(b6_php_int_cast=True)
+    handler_id = create(simulator, name="n", type="slack", slack="s")
+    update(simulator, handler_id, is_enabled="0" if expected else "1")
+    assert update(simulator, handler_id, is_enabled=value).status_code == 200
+    assert stored(simulator, handler_id)["is_enabled"] == expected
+
+
+def test_b6_off_reads_true_as_enabled(simulator):
+    handler_id = create(simulator, name="n", type="slack", slack="s")
+    update(simulator, handler_id, is_enabled="0")
+    update(simulator, handler_id, is_enabled="true")
+    assert stored(simulator, handler_id)["is_enabled"] == 1
+
+
+def test_b7_new_email_handler_waits_for_confirmation(simulator):
+    simulator.config(b7_email_confirmation=True)
+    email_id = create(simulator, name="e", type="email", email="a@x.y")
+    slack_id = create(simulator, name="s", type="slack", slack="s")
+    email = stored(simulator, email_id)
+    assert email["is_enabled"] == 2
+    assert len(email["settings"]["activation_code"]) >= 16
+    assert stored(simulator, slack_id)["is_enabled"] == 1
+    assert simulator.confirm(email_id) == {"id": email_id, "is_enabled": 1}
+    assert stored(simulator, email_id)["is_enabled"] == 1
+
+
+def test_b7_update_without_or_with_a_new_email_restarts_the_confirmation(simulator):
+    simulator.config(b7_email_confirmation=True)
+    handler_id = create(simulator, name="e", type="email", email="a@x.y")
+    simulator.confirm(handler_id)
+    update(simulator, handler_id, name="same email", email="a@x.y")
+    assert stored(simulator, handler_id)["is_enabled"] == 1
+    update(simulator, handler_id, name="no email")
+    assert stored(simulator, handler_id)["is_enabled"] == 2
+    simulator.confirm(handler_id)
+    update(simulator, handler_id, email="b@x.y")
+    handler = stored(simulator, handler_id)
+    assert handler["is_enabled"] == 2
+    assert handler["settings"]["email"] == "b@x.y"
+
+
+def test_b7_off_email_handlers_are_enabled_at_once(simulator):
+    handler_id = create(simulator, name="e", type="email", email="a@x.y")
+    update(simulator, handler_id, name="no email")
+    handler = stored(simulator, handler_id)
+    assert handler["is_enabled"] == 1
+    assert "activation_code" not in handler["settings"]
+    with pytest.raises(SimulatorError):
+        simulator.confirm(handler_id)
+
+
+def test_b12_settings_string_in_update_answer_with_the_old_is_enabled(simulator):
+    handler_id = create(simulator, name="n", type="telegram", telegram="1:t", telegram_chat_id="5")
+    simulator.config(b12_settings_string=True)
+    data = update(simulator, handler_id, is_enabled="0", name="renamed").json()["data"]
+    assert json.loads(data["settings"]) == {"telegram": "1:t", "telegram_chat_id": "5"}
+    assert data["is_enabled"] is True
+    assert (data["id"], data["name"], data["type"]) == (handler_id, "renamed", "telegram")
+    assert stored(simulator, handler_id)["is_enabled"] == 0
+
+
+def test_b12_settings_string_get_carries_user_id(simulator):
+    handler_id = create(simulator, name="n", type="slack", slack="s")
+    assert "user_id" not in get(simulator, handler_id).json()["data"]
+    simulator.config(b12_settings_string=True)
+    data = get(simulator, handler_id).json()["data"]
+    assert data["user_id"] == 1
+    assert data["settings"] == {"slack": "s"}
+    assert create(simulator, name="m", type="slack", slack="s") == 2
+    assert call(simulator, "POST", data={"name": "m", "type": "slack"}).json() == {"data": {"id": 3}}
+
+
+def test_b12_create_full_answers_the_handler_with_a_string_id(simulator):
+    simulator.config(b12_create_full=True)
+    data = call(simulator, "POST", data={"name": "n", "type": "slack", "slack": "s"}).json()["data"]
+    assert data["id"] == "1"
+    assert (data["name"], data["type"], data["settings"], data["is_enabled"]) == ("n", "slack", {"slack": "s"}, True)
+    simulator.config(b12_settings_string=True, b5_int_enabled=True)
+    data = call(simulator, "POST", data={"name": "n", "type": "slack", "slack": "s"}).json()["data"]
+    assert data["id"] == "2"
+    assert data["settings"] == '{"slack": "s"}'
+    assert data["is_enabled"] == 1
+
+
+def test_b2_delete_answers_an_empty_body_with_a_json_content_type(simulator):
+    simulator.config(b2_delete_empty_body=True)
+    handler_id = create(simulator, name="n", type="slack", slack="s")
+    response = call(simulator, "DELETE", "/%d" % handler_id)
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["Content-Type"] == "application/json"
+    assert simulator.handlers() == []
+
+
+def test_b10_sanitize_strips_tags_trims_and_cuts(simulator):
+    simulator.config(b10_sanitize=True)
+    name = "  <b>Bold</b> " + "n" * 200
+    handler_id = create(simulator, name=name, type="webhook", webhook=" <i>https://x.y/</i>" + "w" * 600 + " ")
+    handler = stored(simulator, handler_id)
+    assert handler["name"] == ("Bold " + "n" * 200)[:128]
+    assert handler["settings"]["webhook"] == ("https://x.y/" + "w" * 600)[:512]
+    update(simulator, handler_id, webhook="<script>x</script>  spaced  ")
+    assert stored(simulator, handler_id)["settings"]["webhook"] == "x  spaced"
+
+
+def test_b10_off_stores_values_as_sent(simulator):
+    name = " <b>Bold</b> " + "n" * 200
+    value = " <i>not a url</i>" + "w" * 600
+    handler_id = create(simulator, name=name, type="webhook", webhook=value)
+    handler = stored(simulator, handler_id)
+    assert (handler["name"], handler["settings"]["webhook"]) == (name, value)
+
+
+def test_b13_update_bug_nulls_the_type_and_settings(simulator):
+    simulator.config(b13_update_bug=True)
+    handler_id = create(simulator, name="n", type="slack", slack="s")
+    assert update(simulator, handler_id, name="renamed", slack="t").status_code == 200
+    data = get(simulator, handler_id).json()["data"]
+    assert (data["type"], data["settings"], data["name"]) == (None, {"": ""}, "renamed")
+    other = create(simulator, name="m", type="slack", slack="s")
+    update(simulator, other, type="slack")
+    assert stored(simulator, other)["type"] is None
+
+
+def test_b13_a_broken_handler_can_be_repaired_once_the_bug_is_off(simulator):
+    simulator.config(b13_update_bug=True)
+    handler_id = create(simulator, name="n", type="slack", slack="s")
+    update(simulator, handler_id, name="broken")
+    simulator.config(b13_update_bug=False)
+    assert update(simulator, handler_id, name="still broken").status_code == 200
+    assert stored(simulator, handler_id)["settings"] == {"": ""}
+    assert update(simulator, handler_id, type="slack", slack="s").status_code == 200
+    handler = stored(simulator, handler_id)
+    assert (handler["type"], handler["settings"], handler["name"]) == ("slack", {"slack": "s"}, "still broken")
+
+
+def test_b13_off_update_keeps_type_and_settings(simulator):
+    handler_id = create(simulator, name="n", type="slack", slack="s")
+    update(simulator, handler_id, name="renamed")
+    data = get(simulator, handler_id).json()["data"]
+    assert (data["type"], data["settings"]) == ("slack", {"slack": "s"})
+
+
+def test_api_disabled_answers_the_html_404_page(simulator):
+    create(simulator, name="n", type="slack", slack="s")
+    simulator.config(api_disabled=True)
+    for response in (call(simulator, "GET"), get(simulator, 1), call(simulator, "POST", data={"name": "n", "type": "slack"})):
+        assert response.status_code == 404
+        assert response.headers["Content-Type"].startswith("text/html")
+        assert response.text.lstrip().startswith("<!DOCTYPE html>")
+        assert "</html>" in response.text
+    assert len(simulator.handlers()) == 1
+    simulator.config(api_disabled=False)
+    assert get(simulator, 1).status_code == 200
+
+
+def test_ignore_results_per_page_always_uses_25(simulator):
+    simulator.seed(30)
+    simulator.config(ignore_results_per_page=True)
+    body = call(simulator, "GET", params={"results_per_page": 10}).json()
+    assert (body["meta"]["results_per_page"], len(body["data"])) == (25, 25)
+
+
+def test_b1_language_translates_titles(simulator):
+    english = call(simulator, "GET", key="bad").json()["errors"][0]["title"]
+    simulator.config(b1_language="fr")
+    french = call(simulator, "GET", key="bad").json()["errors"][0]["title"]
+    assert english != french
+    assert "API" in french
+
+
+def test_realistic_profile_turns_the_part_b_switches_on(simulator):
+    switches = simulator.reset("realistic")["switches"]
+    on = [name for name, value in switches.items() if value is True]
+    assert sorted(on) == sorted([
+        "b3_rate_limit", "b4_total_results", "b5_int_enabled", "b6_php_int_cast", "b7_email_confirmation",
+        "b12_settings_string", "b12_create_full", "b2_delete_empty_body", "b10_sanitize",
+    ])
+    data = call(simulator, "POST", data={"name": "e", "type": "email", "email": "a@x.y"}).json()["data"]
+    assert (data["id"], data["is_enabled"], json.loads(data["settings"])) == ("1", 2, {"email": "a@x.y"})
+
+
+# ----- faults -----
+
+def test_fault_status_with_a_json_body_does_not_touch_state(simulator):
+    simulator.fault(method="POST", path="/api/notification-handlers", status=500)
+    response = call(simulator, "POST", data={"name": "n", "type": "slack", "slack": "s"})
+    assert_error(response, 500)
+    assert simulator.handlers() == []
+    entry = simulator.log()[-1]
+    assert (entry["fault"], entry["status"], entry["form"]["name"]) == (True, 500, "n")
+    assert create(simulator, name="n", type="slack", slack="s") == 1
+
+
+def test_fault_without_a_body(simulator):
+    simulator.fault(status=502, body="none")
+    response = call(simulator, "GET")
+    assert (response.status_code, response.content) == (502, b"")
+    assert "Content-Type" not in response.headers
+
+
+def test_fault_with_an_empty_json_body(simulator):
+    simulator.fault(status=200, body="empty")
+    response = call(simulator, "GET")
+    assert (response.status_code, response.content, response.headers["Content-Type"]) == (200, b"", "application/json")
+
+
+def test_fault_with_an_html_body(simulator):
+    simulator.fault(status=503, body="html")
+    response = call(simulator, "GET")
+    assert response.status_code == 503
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "<html" in response.text
+
+
+def test_fault_with_a_malformed_json_body(simulator):
+    simulator.fault(status=200, body="malformed")
+    response = call(simulator, "GET")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    with pytest.raises(ValueError):
+        response.json()
+
+
+def test_fault_with_a_custom_json_body_and_headers(simulator):
+    simulator.fault(status=429, body={"errors": [{"title": "slow down", "status": 429}]}, headers={"X-RateLimit-Reset": "7"})
+    response = call(simulator, "GET")
+    assert response.status_code == 429
+    assert response.json() == {"errors": [{"title": "slow down", "status": 429}]}
+    assert response.headers["X-RateLimit-Reset"] == "7"
+
+
+def test_fault_delay_alone_serves_the_request_after_the_delay(simulator):
+    simulator.fault(method="POST", delay=0.4)
+    started = time.monotonic()
+    response = call(simulator, "POST", data={"name": "n", "type": "slack", "slack": "s"})
+    assert time.monotonic() - started >= 0.4
+    assert response.status_code == 201
+    assert len(simulator.handlers()) == 1
+    assert simulator.log()[-1]["status"] == 201
+
+
+def test_fault_delay_with_a_status(simulator):
+    simulator.fault(delay=0.3, status=504)
+    started = time.monotonic()
+    response = call(simulator, "GET")
+    assert time.monotonic() - started >= 0.3
+    assert response.status_code == 504
+
+
+def test_fault_drop_closes_the_connection_without_an_answer(simulator):
+    simulator.fault(method="POST", drop=True)
+    with pytest.raises(requests.ConnectionError):
+        call(simulator, "POST", data={"name": "n", "type": "slack", "slack": "s"})
+    assert simulator.handlers() == []
+    entry = simulator.log()[-1]
+    assert (entry["fault"], entry["status"], entry["method"]) == (True, None, "POST")
+    assert create(simulator, name="n", type="slack", slack="s") == 1
+
+
+def test_fault_times_is_honoured(simulator):
+    simulator.fault(status=500, times=2)
+    assert [call(simulator, "GET").status_code for _request in range(3)] == [500, 500, 200]
+    assert simulator.faults() == []
+
+
+def test_fault_times_null_lasts_until_cleared(simulator):
+    simulator.fault(status=500, times=None)
+    assert [call(simulator, "GET").status_code for _request in range(3)] == [500, 500, 500]
+    simulator.clear_faults()
+    assert call(simulator, "GET").status_code == 200
+
+
+def test_fault_matches_method_and_exact_path(simulator):
+    handler_id = create(simulator, name="n", type="slack", slack="s")
+    simulator.fault(method="POST", path="/api/notification-handlers", match="exact", status=500)
+    assert call(simulator, "GET").status_code == 200
+    assert update(simulator, handler_id, name="m").status_code == 200
+    assert call(simulator, "POST", "/", data={"name": "n", "type": "slack"}).status_code == 500
+
+
+def test_fault_matches_a_path_prefix(simulator):
+    create(simulator, name="n", type="slack", slack="s")
+    simulator.fault(path="/api/notification-handlers/1", status=500, times=None)
+    assert get(simulator, 1).status_code == 500
+    assert update(simulator, 1, name="m").status_code == 500
+    assert call(simulator, "GET").status_code == 200
+    assert stored(simulator, 1)["name"] == "n"
+
+
+def test_fault_paths_ignore_a_trailing_slash(simulator):
+    simulator.fault(method="GET", path="/api/notification-handlers/", status=500)
+    simulator.fault(method="GET", path="/api/notification-handlers", match="exact", status=502)
+    assert [call(simulator, "GET").status_code, call(simulator, "GET", "/").status_code, call(simulator, "GET").status_code] == [500, 502, 200]
+
+
+def test_fault_spec_is_checked(simulator):
+    with pytest.raises(SimulatorError):
+        simulator.fault(body="weird", status=500)
+    with pytest.raises(SimulatorError):
+        simulator.fault(path="/api/")
+
+
+# ----- log, seed, reset, command line -----
+
+def test_log_entries_carry_method_path_query_form_and_status(simulator):
+    handler_id = create(simulator, name="n", type="slack", slack="s")
+    call(simulator, "GET", params={"page": "2", "results_per_page": "10"})
+    call(simulator, "GET", key=None)
+    entries = simulator.log()
+    assert [(entry["method"], entry["path"], entry["status"]) for entry in entries] == [
+        ("POST", "/api/notification-handlers", 201), ("GET", "/api/notification-handlers", 200), ("GET", "/api/notification-handlers", 401),
+    ]
+    assert entries[0]["form"] == {"name": "n", "type": "slack", "slack": "s"}
+    assert entries[1]["query"] == {"page": "2", "results_per_page": "10"}
+    assert [entry["api_key_present"] for entry in entries] == [True, True, False]
+    assert entries[0]["api_key"] == "test-key"
+    assert all("fault" not in entry for entry in entries)
+    simulator.clear_log()
+    assert simulator.log() == []
+    get(simulator, handler_id)
+    assert len(simulator.log()) == 1
+
+
+def test_take_log_hands_out_field_names_without_values_and_clears(simulator):
+    create(simulator, name="n", type="slack", slack="https://hooks.slack.com/services/very-secret")
+    taken = requests.get(simulator.url + "/__sim__/take-log", timeout=10).json()["requests"]
+    assert [(entry["method"], entry["path"], entry["form_keys"]) for entry in taken] == [
+        ("POST", "/api/notification-handlers", ["name", "type", "slack"])]
+    assert "very-secret" not in json.dumps(taken) and "test-key" not in json.dumps(taken)
+    assert simulator.log() == []
+
+
+def test_one_session_reuses_one_connection(simulator):
+    with requests.Session() as session:
+        session.headers["Authorization"] = "Bearer test-key"
+        responses = [session.get(simulator.api_url + "/notification-handlers", timeout=10) for _request in range(3)]
+    assert [response.headers["Connection"] for response in responses] == ["keep-alive"] * 3
+    ports = [entry["client_port"] for entry in simulator.log()]
+    assert len(ports) == 3 and len(set(ports)) == 1 and isinstance(ports[0], int)
+
+
+def test_connection_close_is_honoured(simulator):
+    response = call(simulator, "GET", headers={"Connection": "close"})
+    assert (response.status_code, response.headers["Connection"]) == (200, "close")
+
+
+def test_unread_request_bodies_do_not_spill_into_the_next_request(simulator):
+    url = simulator.api_url + "/notification-handlers"
+    with requests.Session() as session:
+        session.headers["Authorization"] = "Bearer test-key"
+        first = session.get(url, data=b"GET /api/notification-handlers/999 HTTP/1.1\r\n\r\n" * 500, timeout=10,
+                            headers={"Content-Type": "application/octet-stream"})
+        second = session.put(url + "/1", data=b"x" * 70000, timeout=10, headers={"Content-Type": "application/octet-stream"})
+        third = session.post(url, data={"name": "n", "type": "slack", "slack": "s"}, timeout=10)
+    assert [response.status_code for response in (first, second, third)] == [200, 404, 201]
+    assert [entry["path"] for entry in simulator.log()] == ["/api/notification-handlers", "/api/notification-handlers/1", "/api/notification-handlers"]
+    assert len({entry["client_port"] for entry in simulator.log()}) == 1
+
+
+def test_a_chunked_request_body_is_read(simulator):
+    body = (part for part in (b"name=chunked", b"&type=slack", b"&slack=s"))
+    response = call(simulator, "POST", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 201
+    assert stored(simulator, 1)["name"] == "chunked"
+    assert call(simulator, "GET").json()["meta"]["total"] == 1
+
+
+def test_seeding_10000_handlers_is_fast(simulator):
+    started = time.monotonic()
+    ids = simulator.seed(10000)
+    assert time.monotonic() - started < 3
+    assert ids == list(range(1, 10001))
+    body = call(simulator, "GET", params={"page": 10, "results_per_page": 1000}).json()
+    assert [handler["id"] for handler in body["data"]] == list(range(9001, 10001))
+    assert body["meta"] == {"page": 10, "results_per_page": 1000, "total": 10000, "total_pages": 10}
+
+
+def test_seed_options(simulator):
+    ids = simulator.seed(2, api_key="other-key", type="telegram", name_prefix="tg-", enabled=False)
+    handlers = simulator.handlers()
+    assert [handler["name"] for handler in handlers] == ["tg-1", "tg-2"]
+    assert {(handler["user_id"], handler["type"], handler["is_enabled"]) for handler in handlers} == {(2, "telegram", 0)}
+    assert set(handlers[0]["settings"]) == {"telegram", "telegram_chat_id"}
+    assert call(simulator, "GET", key="other-key").json()["meta"]["total"] == len(ids) == 2
+
+
+def test_seed_explicit_handlers(simulator):
+    ids = simulator.seed(handlers=[
+        {"name": "a", "type": "webhook", "settings": {"webhook": "https://h"}, "is_enabled": False},
+        {"name": "b", "type": "email", "settings": {"email": "b@x.y"}, "is_enabled": 2, "api_key": "other-key"},
+    ])
+    assert ids == [1, 2]
+    first, second = simulator.handlers()
+    assert (first["name"], first["settings"], first["is_enabled"], first["user_id"]) == ("a", {"webhook": "https://h"}, 0, 1)
+    assert (second["user_id"], second["is_enabled"]) == (2, 2)
+    assert "activation_code" in second["settings"]
+
+
+def test_reset_clears_state_and_restarts_ids(simulator):
+    simulator.seed(3)
+    simulator.fault(status=500)
+    simulator.config(b5_int_enabled=True)
+    call(simulator, "GET")
+    config = simulator.reset(switches={"b4_total_results": True}, keys={"third-key": 3})
+    assert config["switches"]["b4_total_results"] is True
+    assert config["switches"]["b5_int_enabled"] is False
+    assert (simulator.handlers(), simulator.log(), simulator.faults()) == ([], [], [])
+    assert create(simulator, key="third-key", name="n", type="slack", slack="s") == 1
+    assert create(simulator, name="n", type="slack", slack="s") == 2
+
+
+def test_control_surface_rejects_unknown_switches(simulator):
+    with pytest.raises(SimulatorError):
+        simulator.config(no_such_switch=True)
+    with pytest.raises(SimulatorError):
+        simulator.config(plan_limit="many")
+
+
+def test_command_line_profile_switches_keys_and_seed():
+    extra_args = ["--switch", "b13_update_bug=true", "--switch", "disabled_types=x,slack", "--key", "cli-key=7", "--seed", "3"]
+    with start_simulator(profile="realistic", extra_args=extra_args) as started:
+        assert isinstance(started, Simulator)
+        assert started.api_url == started.url + "/api"
+        config = started.config()
+        assert config["profile"] == "realistic"
+        assert config["switches"]["b13_update_bug"] is True
+        assert config["switches"]["disabled_types"] == ["x", "slack"]
+        assert config["keys"]["cli-key"] == 7
+        assert len(started.handlers()) == 3
+        assert call(started, "GET", key="cli-key").json()["meta"]["total_results"] == 0
