@@ -13,14 +13,15 @@ SOURCE_TREE := build/collections/ansible_collections/dmpilot/cloud
 INSTALLED := build/installed
 
 export ANSIBLE_NOCOLOR := 1
+export PATH := $(BIN):$(PATH)
 export PY_COLORS := 0
 
-.PHONY: demo test venv source-tree tarball install unit docs docs-check lint sanity changelog-lint bench clean
+.PHONY: demo test venv source-tree tarball install pytest docs docs-check lint sanity changelog-lint bench clean
 
 demo: install ## Build and install the collection, start the simulator, run the demo playbook
 	$(BIN)/python tools/demo.py
 
-test: venv source-tree docs-check unit lint sanity changelog-lint ## Every check, as CI runs it
+test: venv source-tree docs-check lint pytest sanity changelog-lint ## Every check, as CI runs it
 
 venv: $(STAMP)
 
@@ -45,8 +46,9 @@ install: tarball
 	rm -rf $(INSTALLED)
 	$(BIN)/ansible-galaxy collection install --force -p $(INSTALLED) $(TARBALL)
 
-unit: venv source-tree
-	$(BIN)/python -m pytest
+# Unit tests, the simulator's tests and the integration playbooks, on both cores.
+pytest: venv source-tree
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 docs: venv
 	$(BIN)/python tools/render_docs.py
@@ -54,8 +56,8 @@ docs: venv
 docs-check: venv
 	$(BIN)/python tools/render_docs.py --check
 
-lint: venv
-	$(BIN)/ansible-lint
+lint: venv source-tree
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/ansible-lint
 
 sanity: venv
 	$(BIN)/python tools/sanity.py

@@ -258,7 +258,7 @@ def test_a_create_waits_out_a_429_too(simulator, client):
 def test_the_real_rate_limit_is_waited_out(simulator):
     simulator.config(b3_rate_limit=True, rate_limit=3, rate_window=1)
     client = DmpilotClient(simulator.api_url, API_KEY, rate_limit_timeout=10)
-    for _ in range(5):
+    for _attempt in range(5):
         client.list_handlers()
     statuses = [entry["status"] for entry in api_requests(simulator)]
     assert statuses.count(200) == 5 and 429 in statuses
