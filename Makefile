@@ -16,12 +16,12 @@ export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 export PY_COLORS := 0
 
-.PHONY: demo test venv source-tree tarball install pytest docs docs-check lint sanity changelog-lint bench clean
+.PHONY: demo test venv source-tree tarball install pytest docs docs-check docs-lint lint sanity changelog changelog-lint bench clean
 
 demo: install ## Build and install the collection, start the simulator, run the demo playbook
 	$(BIN)/python tools/demo.py
 
-test: venv source-tree docs-check lint pytest sanity changelog-lint ## Every check, as CI runs it
+test: venv source-tree docs-check docs-lint changelog-lint lint pytest sanity ## Every check, as CI runs it
 
 venv: $(STAMP)
 
@@ -56,14 +56,23 @@ docs: venv
 docs-check: venv
 	$(BIN)/python tools/render_docs.py --check
 
+# The docsite guide and every plugin's docs, as the Ansible docsite would build them.
+docs-lint: venv source-tree
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(SOURCE_TREE)
+
 lint: venv source-tree
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/ansible-lint
 
 sanity: venv
 	$(BIN)/python tools/sanity.py
 
+# Fold new fragments into the (unreleased) current version and regenerate CHANGELOG.md.
+changelog: venv
+	$(BIN)/antsibull-changelog release --version $(VERSION) --update-existing --refresh-fragments
+
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
+	$(BIN)/python tools/check_changelog.py
 
 bench: venv source-tree
 	$(BIN)/python -m tests.bench.simulator_pages

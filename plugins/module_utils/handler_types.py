@@ -61,6 +61,9 @@ FIELD_TYPE = dict((field.name, type_name) for type_name, fields in HANDLER_TYPES
 
 SECRET_FIELDS = frozenset(name for name, field in FIELDS.items() if field.secret)
 
+# The module's option aliases, each to its option name.
+OPTION_ALIASES = dict([("is_enabled", "enabled")] + [(alias, field.name) for field in FIELDS.values() for alias in field.aliases])
+
 # What the server does to every value it stores (dmpilot-api.md part B rule 10).
 MAX_VALUE_LENGTH = 512
 MAX_NAME_LENGTH = 128

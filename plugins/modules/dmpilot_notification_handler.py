@@ -84,6 +84,8 @@ options:
     default: update
 seealso:
   - module: dmpilot.cloud.dmpilot_notification_handler_info
+  - ref: ansible_collections.dmpilot.cloud.docsite.notification_handlers_guide
+    description: The collection's guide to managing notification handlers.
 """
 
 EXAMPLES = r"""

@@ -3,6 +3,7 @@
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,16 @@ class PlaybookRun:
         values = list(CANARIES.values()) + list(CHANGED_CANARIES.values())
         return sorted(value for value in values if value in self.output or value.split("CANARY-")[-1] in self.output)
 
+    def recap(self):
+        """The PLAY RECAP counts of each host: {host: {"ok": n, "changed": n, ...}}."""
+        counts = {}
+        for host, fields in re.findall(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$", self.output, re.MULTILINE):
+            counts[host] = dict((name, int(value)) for name, value in re.findall(r"(\w+)=(\d+)", fields))
+        return counts
+
+    def changed(self):
+        return sum(host["changed"] for host in self.recap().values())
+
     def __str__(self):
         return "$ %s\nrc=%d\n%s" % (" ".join(self.command), self.rc, self.output[-20000:])
 
@@ -64,7 +75,8 @@ def ansible_environment(collections_path=SOURCE_COLLECTIONS):
     return env
 
 
-def run_playbook(playbook, simulator, profile="documented", extra_vars=None, options=(), collections_path=SOURCE_COLLECTIONS, timeout=600):
+def run_playbook(playbook, simulator, profile="documented", extra_vars=None, options=(), collections_path=SOURCE_COLLECTIONS, timeout=600,
+                 inventory="localhost,"):
     """Run a playbook at -vvv --diff with the canary secrets; the playbook asserts its own expectations."""
     variables = {
         "sim_url": simulator.url,
@@ -79,7 +91,7 @@ def run_playbook(playbook, simulator, profile="documented", extra_vars=None, opt
     with tempfile.NamedTemporaryFile("w", suffix=".json", dir=str(OUTPUT), delete=False) as handle:
         json.dump(variables, handle)
     playbook_path = pathlib.Path(playbook) if os.path.isabs(str(playbook)) else PLAYBOOKS / playbook
-    command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-vvv", "--diff", "-i", "localhost,", "-c", "local",
+    command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-vvv", "--diff", "-i", inventory, "-c", "local",
                str(playbook_path), "-e", "@" + handle.name] + list(options)
     try:
         completed = subprocess.run(command, cwd=str(REPO), env=ansible_environment(collections_path), stdout=subprocess.PIPE,

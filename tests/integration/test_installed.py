@@ -1,0 +1,38 @@
+"""The collection as users get it: built into a tarball, installed into a fresh collections path, then used."""
+
+import pathlib
+import subprocess
+import sys
+
+from tests.integration.runner import CANARIES, REPO, run_playbook
+
+
+def galaxy(*arguments):
+    command = [str(pathlib.Path(sys.executable).parent / "ansible-galaxy")] + list(arguments)
+    completed = subprocess.run(command, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    assert completed.returncode == 0, completed.stdout
+    return completed.stdout
+
+
+def test_a_playbook_runs_from_the_installed_tarball(simulator, tmp_path):
+    galaxy("collection", "build", "--output-path", str(tmp_path), ".")
+    tarballs = list(tmp_path.glob("dmpilot-cloud-*.tar.gz"))
+    assert len(tarballs) == 1
+    listing = subprocess.run(["tar", "-tzf", str(tarballs[0])], stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout.split()
+    assert "plugins/modules/dmpilot_notification_handler.py" in listing
+    assert "roles/notification_handlers/tasks/main.yml" in listing
+    assert not [name for name in listing if name.startswith((".venv", "build/", "tests/output", ".git/"))]
+
+    collections = tmp_path / "collections"
+    galaxy("collection", "install", "-p", str(collections), str(tarballs[0]))
+    installed = collections / "ansible_collections" / "dmpilot" / "cloud"
+    assert (installed / "MANIFEST.json").exists()
+
+    simulator.reset("realistic", keys={CANARIES["api_key"]: 1})
+    run = run_playbook(REPO / "tests" / "integration" / "role" / "converge.yml", simulator, "realistic", collections_path=collections,
+                       extra_vars={"wanted_handlers": [{"name": "From the tarball", "type": "webhook", "webhook": CANARIES["webhook"]}]})
+    assert run.rc == 0, str(run)
+    assert str(installed / "plugins" / "modules" / "dmpilot_notification_handler.py") in run.output
+    assert str(REPO / "plugins") not in run.output
+    assert [handler["name"] for handler in simulator.handlers()] == ["From the tarball"]
+    assert run.leaked_secrets() == []

@@ -1,0 +1,102 @@
+"""The notification_handlers role: idempotency, purge with and without check mode, provisioning over 20 hosts.
+
+Each step is a real ansible-playbook run at -vvv --diff; its PLAY RECAP and the simulator's state and request
+log say what happened, and no canary secret may appear in its output.
+"""
+
+import pytest
+
+from tests.integration.runner import CANARIES, CHANGED_CANARIES, REPO, run_playbook
+
+CONVERGE = REPO / "tests" / "integration" / "role" / "converge.yml"
+FLEET = str(REPO / "tests" / "integration" / "role" / "fleet.yml")
+LIST_REQUEST = ("GET", "/api/notification-handlers/")
+
+# One handler of every type, some through the module's aliases.
+EVERY_TYPE = [
+    {"name": "Role email", "type": "email", "email": "ops@example.com"},
+    {"name": "Role webhook", "type": "webhook", "webhook_url": CANARIES["webhook"]},
+    {"name": "Role slack", "type": "slack", "slack": CANARIES["slack"], "enabled": False},
+    {"name": "Role discord", "type": "discord", "discord": CANARIES["discord"]},
+    {"name": "Role telegram", "type": "telegram", "telegram_bot_token": CANARIES["telegram"], "telegram_chat_id": "-1001"},
+    {"name": "Role teams", "type": "microsoft_teams", "microsoft_teams": CANARIES["microsoft_teams"]},
+    {"name": "Role chat", "type": "google_chat", "google_chat": CANARIES["google_chat"]},
+    {"name": "Role x", "type": "x", "x_consumer_key": CANARIES["x_consumer_key"], "x_consumer_secret": CANARIES["x_consumer_secret"],
+     "x_access_token": CANARIES["x_access_token"], "x_access_token_secret": CANARIES["x_access_token_secret"]},
+    {"name": "Role inbox", "type": "internal_notification", "is_enabled": True},
+]
+
+
+def converge(simulator, profile, handlers, purge=False, options=(), inventory="localhost,", target_hosts="localhost"):
+    simulator.clear_log()
+    run = run_playbook(CONVERGE, simulator, profile, options=options, inventory=inventory,
+                       extra_vars={"wanted_handlers": handlers, "purge": purge, "target_hosts": target_hosts})
+    assert run.rc == 0, str(run)
+    assert run.leaked_secrets() == [], str(run)
+    return run, [(entry["method"], entry["path"]) for entry in simulator.log()]
+
+
+def reset(simulator, profile):
+    simulator.reset(profile, keys={CANARIES["api_key"]: 1})
+
+
+def stored(simulator):
+    return dict((handler["name"], handler) for handler in simulator.handlers())
+
+
+@pytest.mark.parametrize("profile", ["documented", "realistic"])
+def test_the_role_converges_then_costs_one_request(simulator, profile):
+    reset(simulator, profile)
+    first, _requests = converge(simulator, profile, EVERY_TYPE)
+    assert first.changed() > 0
+    handlers = stored(simulator)
+    assert sorted(handlers) == sorted(item["name"] for item in EVERY_TYPE)
+    assert handlers["Role slack"]["is_enabled"] == 0
+    assert handlers["Role telegram"]["settings"]["telegram"] == CANARIES["telegram"]
+
+    second, requests = converge(simulator, profile, EVERY_TYPE)
+    assert second.changed() == 0, str(second)
+    assert requests == [LIST_REQUEST]
+
+    rotated = [dict(item, slack=CHANGED_CANARIES["slack"]) if item["type"] == "slack" else item for item in EVERY_TYPE]
+    third, requests = converge(simulator, profile, rotated)
+    slack_id = handlers["Role slack"]["id"]
+    assert third.changed() == 1
+    assert requests == [LIST_REQUEST, LIST_REQUEST, ("POST", "/api/notification-handlers/%d" % slack_id),
+                        ("GET", "/api/notification-handlers/%d" % slack_id)]
+    assert stored(simulator)["Role slack"]["settings"]["slack"] == CHANGED_CANARIES["slack"]
+
+
+@pytest.mark.parametrize("profile", ["documented", "realistic"])
+def test_purge_previews_in_check_mode_then_deletes(simulator, profile):
+    reset(simulator, profile)
+    kept = EVERY_TYPE[:2]
+    converge(simulator, profile, kept)
+    simulator.seed(handlers=[{"name": "Stray one", "type": "email", "settings": {"email": "a@example.com"}, "api_key": CANARIES["api_key"]},
+                             {"name": "Stray two", "type": "slack", "settings": {"slack": CANARIES["slack"]}, "api_key": CANARIES["api_key"]}])
+    before = stored(simulator)
+
+    preview, requests = converge(simulator, profile, kept, purge=True, options=["--check"])
+    assert all(method == "GET" for method, _path in requests)
+    assert stored(simulator) == before
+    assert "Stray one (id %d)" % before["Stray one"]["id"] in preview.output
+    assert "Stray two (id %d)" % before["Stray two"]["id"] in preview.output
+    assert preview.changed() == 1, "one task, the purge loop, reports its two items as changed"
+
+    purged, requests = converge(simulator, profile, kept, purge=True)
+    assert sorted(stored(simulator)) == sorted(item["name"] for item in kept)
+    assert sorted(path for method, path in requests if method == "DELETE") == sorted(
+        "/api/notification-handlers/%d" % before[name]["id"] for name in ("Stray one", "Stray two"))
+    assert purged.changed() == 1
+
+    again, requests = converge(simulator, profile, kept, purge=True)
+    assert again.changed() == 0 and requests == [LIST_REQUEST]
+
+
+def test_a_play_over_20_hosts_creates_each_handler_once(simulator):
+    reset(simulator, "realistic")
+    run, requests = converge(simulator, "realistic", EVERY_TYPE[:3], inventory=FLEET, target_hosts="fleet", options=["--forks", "10"])
+    assert len(run.recap()) == 20
+    assert sorted(handler["name"] for handler in simulator.handlers()) == sorted(item["name"] for item in EVERY_TYPE[:3])
+    assert [path for method, path in requests if method == "POST" and path == "/api/notification-handlers"] == \
+        ["/api/notification-handlers"] * 3
