@@ -16,6 +16,9 @@ import tempfile
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 SANITY_PYTHON = "3.11"
+# The oldest Python the modules support (ansible-core 2.16 to 2.19 run modules on 3.8 and later): the compile and
+# import tests also run there, so that code which only works on newer Pythons cannot slip in.
+OLDEST_MODULE_PYTHON = "3.8"
 
 
 def ansible_test_pip_version():
@@ -57,17 +60,40 @@ def stage_collection(root):
     return target
 
 
+def interpreter_directory(version):
+    """The directory of a working pythonX.Y: on PATH, or else one that pyenv installed. Missing is an error, not a skip."""
+    name = "python" + version
+    candidates = [shutil.which(name)]
+    pyenv_root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=False).stdout.strip() if shutil.which("pyenv") else ""
+    if pyenv_root:
+        candidates.extend(sorted(str(path) for path in pathlib.Path(pyenv_root).glob("versions/%s.*/bin/%s" % (version, name))))
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False).returncode == 0:
+            return str(pathlib.Path(candidate).parent)
+    sys.exit("tools/sanity.py: no working %s found (on PATH or installed by pyenv); the modules' oldest Python must be tested" % name)
+
+
+def run_ansible_test(collection, arguments, path_prefix=""):
+    command = [str(pathlib.Path(sys.executable).parent / "ansible-test"), "sanity", "--requirements", "--color", "no"] + arguments
+    print("+ " + " ".join(command), flush=True)
+    env = dict(os.environ, ANSIBLE_TEST_PREFER_PODMAN="0")
+    if path_prefix:
+        env["PATH"] = path_prefix + os.pathsep + env["PATH"]
+    return subprocess.run(command, cwd=collection, env=env, check=False).returncode
+
+
 def main():
     if list((REPO / "tests" / "sanity").glob("ignore-*.txt")):
         sys.exit("tools/sanity.py: tests/sanity has an ignore file; fix the cause instead")
     seed_get_pip_cache()
-    ansible_test = pathlib.Path(sys.executable).parent / "ansible-test"
     with tempfile.TemporaryDirectory(prefix="dmpilot-sanity-") as root:
         collection = stage_collection(root)
-        command = [str(ansible_test), "sanity", "--requirements", "--python", SANITY_PYTHON, "--color", "no"] + sys.argv[1:]
-        print("+ " + " ".join(command), flush=True)
-        result = subprocess.run(command, cwd=collection, env=dict(os.environ, ANSIBLE_TEST_PREFER_PODMAN="0"), check=False)
-    sys.exit(result.returncode)
+        if sys.argv[1:]:
+            sys.exit(run_ansible_test(collection, ["--python", SANITY_PYTHON] + sys.argv[1:]))
+        failed = run_ansible_test(collection, ["--python", SANITY_PYTHON])
+        failed |= run_ansible_test(collection, ["--python", OLDEST_MODULE_PYTHON, "--test", "compile", "--test", "import"],
+                                   interpreter_directory(OLDEST_MODULE_PYTHON))
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

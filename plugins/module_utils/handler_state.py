@@ -91,7 +91,7 @@ class HandlerState:
         if self.check_mode:
             return self.result(True, None, dict(expected, id=None, pending_confirmation=False))
         handler_id = self.create_as(expected)
-        return self.result(True, None, self.verified(handler_id, expected, "created", ""))
+        return self.result(True, None, self.verified_or_removed(handler_id, expected, "created"))
 
     def create_as(self, expected):
         """Create a handler. The API ignores is_enabled on create, so a disabled one is created, then disabled."""
@@ -107,13 +107,21 @@ class HandlerState:
     def recreate(self, expected, current):
         """Create the new handler first and delete the old one only once the new one is verified."""
         new_id = self.create_as(expected)
-        try:
-            stored = self.verified(new_id, expected, "created to replace handler %d" % current["id"], "")
-        except HandlerStateFailure:
-            self.client.delete_handler(new_id)
-            raise
+        stored = self.verified_or_removed(new_id, expected, "created to replace handler %d" % current["id"])
         self.client.delete_handler(current["id"])
         return self.result(True, current, stored)
+
+    def verified_or_removed(self, new_id, expected, done):
+        """A handler this run created is deleted again when it is not what was asked for: no half-made handler is left."""
+        try:
+            return self.verified(new_id, expected, done, "It was deleted again, and nothing else was changed.")
+        except HandlerStateFailure:
+            try:
+                self.client.delete_handler(new_id)
+            except DmpilotError as error:
+                if error.status != 404:
+                    raise
+            raise
 
     def verified(self, handler_id, expected, done, hint):
         """Read the handler back; fail, naming the fields, when the server stored something else."""

@@ -191,8 +191,8 @@ def changed_fields(wanted, current):
         form["name"] = wanted["name"]
     if wanted.get("enabled", current["enabled"]) != current["enabled"]:
         form["is_enabled"] = wanted["enabled"]
-    if form and "email" in field_names(wanted.get("type", current["type"])) and "email" not in form:
-        form["email"] = current["settings"].get("email")
+    if form and "email" not in form and current["settings"].get("email") and "email" in field_names(wanted.get("type", current["type"])):
+        form["email"] = current["settings"]["email"]
     return form
 
 

@@ -1,0 +1,54 @@
+"""The modules as Ansible runs them: a separate Python process that reads its arguments and prints JSON."""
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+MODULES = REPO / "plugins" / "modules"
+SOURCE_COLLECTIONS = REPO / "build" / "collections"
+
+
+def run_module(module, arguments, tmp_path, shadow_requests=False):
+    """Run a module file with its arguments; with shadow_requests, `import requests` fails as if it were not installed."""
+    path = [str(SOURCE_COLLECTIONS)]
+    if shadow_requests:
+        shadow = tmp_path / "shadow" / "requests"
+        shadow.mkdir(parents=True)
+        (shadow / "__init__.py").write_text("raise ImportError('No module named requests')\n")
+        path.insert(0, str(shadow.parent))
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": arguments}))
+    completed = subprocess.run([sys.executable, str(MODULES / (module + ".py")), str(args_file)], env={"PYTHONPATH": ":".join(path)},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False, timeout=60)
+    assert "Traceback" not in completed.stdout + completed.stderr
+    return json.loads(completed.stdout)
+
+
+@pytest.mark.parametrize("module", ["dmpilot_notification_handler", "dmpilot_notification_handler_info"])
+def test_a_missing_requests_is_the_standard_error(module, tmp_path):
+    result = run_module(module, {"api_key": "k", "name": "Ops"} if module == "dmpilot_notification_handler" else {"api_key": "k"},
+                        tmp_path, shadow_requests=True)
+    assert result["failed"]
+    assert "Failed to import the required Python library (requests)" in result["msg"]
+
+
+def test_a_module_process_answers_json(simulator, tmp_path):
+    result = run_module("dmpilot_notification_handler_info", {"api_url": simulator.api_url, "api_key": "test-key"}, tmp_path)
+    assert result == dict(result, changed=False, notification_handlers=[])
+    assert [entry["method"] for entry in simulator.log()] == ["GET"]
+
+
+@pytest.mark.parametrize("arguments, words", [
+    ({"api_key": "k", "api_url": "dmpilot.example/api"}, "api_url must be an http:// or https:// URL"),
+    ({"api_key": "  "}, "api_key is empty"),
+    ({"api_key": "k", "retries": -1}, "retries must be 0 or more"),
+    ({"api_key": "k", "rate_limit_timeout": -5}, "rate_limit_timeout must be 0 or more"),
+])
+def test_bad_connection_options_fail_before_any_request(simulator, tmp_path, arguments, words):
+    result = run_module("dmpilot_notification_handler_info", dict({"api_url": simulator.api_url}, **arguments), tmp_path)
+    assert result["failed"] and words in result["msg"]
+    assert simulator.log() == []
