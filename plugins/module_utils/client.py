@@ -113,7 +113,7 @@ class DmpilotClient:
             data = answer.get("data")
             if not isinstance(data, list):
                 raise DmpilotError("Could not list the notification handlers: the answer has no list of handlers", hint=JSON_HINT)
-            handlers.extend(normalize_handler(item) for item in data)
+            handlers.extend(handler_of(item, "list the notification handlers") for item in data)
             if not data or not self.has_next_page(answer, page):
                 return handlers
             page += 1
@@ -141,7 +141,7 @@ class DmpilotClient:
             if error.status == 404:
                 return None
             raise
-        return normalize_handler(self.data_of(answer, "read notification handler %d" % handler_id))
+        return handler_of(self.data_of(answer, "read notification handler %d" % handler_id), "read notification handler %d" % handler_id)
 
     def create_handler(self, form):
         """Create a handler and return its id. Never retried once the request may have reached the server."""
@@ -252,6 +252,14 @@ class DmpilotClient:
         if not isinstance(answer, dict):
             raise DmpilotError("Could not %s: the answer is not a JSON object" % call.what, status=response.status_code, hint=JSON_HINT)
         return answer
+
+
+def handler_of(raw, what):
+    """The normalised handler of an answer, or a DmpilotError when the answer does not hold one."""
+    try:
+        return normalize_handler(raw)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise DmpilotError("Could not %s: the answer holds something that is not a notification handler" % what, hint=JSON_HINT)
 
 
 def transport_error(call, url, reason, retryable, hint):

@@ -199,6 +199,22 @@ def test_unreadable_answers_are_clear_errors(simulator, client, body, words):
     assert_no_key(caught.value)
 
 
+@pytest.mark.parametrize("body", [{"data": [{"name": "no id"}]}, {"data": ["not a handler"]}, {"data": {"handlers": []}}, ["a list"]])
+def test_json_that_holds_no_handlers_is_a_clear_error(simulator, client, body):
+    simulator.fault(method="GET", status=200, body=body, times=1)
+    with pytest.raises(DmpilotError) as caught:
+        client.list_handlers()
+    assert "Could not list the notification handlers" in str(caught.value)
+    assert caught.value.hint
+
+
+def test_a_handler_without_an_id_is_a_clear_error(simulator, client):
+    handler_id = create(client)
+    simulator.fault(method="GET", path="/api/notification-handlers/%d" % handler_id, status=200, body={"data": {"name": "x"}}, times=1)
+    with pytest.raises(DmpilotError, match="not a notification handler"):
+        client.get_handler(handler_id)
+
+
 def test_an_empty_delete_answer_is_success(simulator, client):
     simulator.config(b2_delete_empty_body=True)
     handler_id = create(client)
