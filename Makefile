@@ -16,12 +16,12 @@ export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 export PY_COLORS := 0
 
-.PHONY: demo test venv source-tree tarball install pytest docs docs-check docs-lint lint sanity changelog changelog-lint bench clean
+.PHONY: demo test venv source-tree tarball install pytest docs docs-check docs-lint lint sanity changelog changelog-lint bench bench-quick clean
 
 demo: install ## Build and install the collection, start the simulator, run the demo playbook
 	$(BIN)/python tools/demo.py
 
-test: venv source-tree docs-check docs-lint changelog-lint lint pytest sanity ## Every check, as CI runs it
+test: venv source-tree install docs-check docs-lint changelog-lint lint pytest sanity bench-quick ## Every check, as CI runs it
 
 venv: $(STAMP)
 
@@ -74,8 +74,13 @@ changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/python tools/check_changelog.py
 
-bench: venv source-tree
-	$(BIN)/python -m tests.bench.simulator_pages
+# The benchmarks against the installed tarball; the full run writes docs/benchmarks.md.
+bench: install source-tree
+	$(BIN)/python -m tests.bench.run
+
+# One repetition at small sizes, so that the benchmarks cannot rot; a missed target only warns.
+bench-quick: install source-tree
+	$(BIN)/python -m tests.bench.run --quick
 
 clean:
 	rm -rf build tests/output .pytest_cache .hypothesis

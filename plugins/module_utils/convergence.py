@@ -37,31 +37,38 @@ def current_matches(options, name, current_handlers):
     return [handler for handler in current_handlers if handler["name"] == name]
 
 
-def needs_module_run(item, current_handlers, salt):
-    """Whether running the module with this item could change something, or has something to report."""
+def module_run(item, current_handlers, salt):
+    """The module options to run for this item, or None when the module would change and report nothing.
+
+    An item matched to one current handler by name gets that handler's id, so that the module reads it with one
+    request instead of listing every handler again.
+    """
     options = item_options(item)
     if set(options) - ITEM_OPTIONS:
-        return True
+        return options
     try:
         wanted = wanted_handler(options.get("name"), options.get("type"), options.get("enabled"),
                                 dict((name, options[name]) for name in FIELDS if name in options))
     except (InvalidHandler, TypeError, ValueError):
-        return True
+        return options
     matches = current_matches(options, wanted.get("name"), current_handlers)
-    if options.get("state", "present") == "absent":
-        return bool(matches)
     if len(matches) != 1:
-        return True
+        # Nothing to delete; or a create, or a name several handlers share, which the module reports.
+        return None if options.get("state", "present") == "absent" and not matches else options
+    located = dict(options, id=matches[0]["id"])
+    if options.get("state", "present") == "absent":
+        return located
     masked_wanted = dict(wanted, settings=masked_settings(wanted["settings"], salt))
     try:
-        return bool(changed_fields(masked_wanted, matches[0]))
+        return located if changed_fields(masked_wanted, matches[0]) else None
     except InvalidHandler:
-        return True
+        return options
 
 
 def items_to_converge(items, current_handlers, salt):
-    """The items for which the module must run (for a converged list, none), with aliases resolved."""
-    return [item_options(item) for item in items if needs_module_run(item, current_handlers, salt)]
+    """The module options of the items that need the module to run (for a converged list, none), aliases resolved."""
+    runs = (module_run(item, current_handlers, salt) for item in items)
+    return [options for options in runs if options is not None]
 
 
 def handlers_to_purge(items, current_handlers):

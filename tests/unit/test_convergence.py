@@ -44,9 +44,11 @@ def test_a_converged_list_needs_no_module_run():
     {"name": "New", "type": "email", "email": "n@example.com"},
     {"name": "Mail", "state": "absent"},
 ])
-def test_an_item_that_differs_is_kept(item):
-    assert items_to_converge([item], current_handlers(), SALT) == [
-        dict(("enabled" if key == "is_enabled" else "telegram" if key == "telegram_bot_token" else key, value) for key, value in item.items())]
+def test_an_item_that_differs_is_kept_with_the_id_it_matched(item):
+    expected = dict(("enabled" if key == "is_enabled" else "telegram" if key == "telegram_bot_token" else key, value) for key, value in item.items())
+    if item["name"] != "New":
+        expected["id"] = {"Mail": 1, "Tg": 2}.get(item["name"], item.get("id"))
+    assert items_to_converge([item], current_handlers(), SALT) == [expected]
 
 
 def test_the_same_secret_under_another_key_is_not_recognised():
@@ -64,7 +66,7 @@ def test_the_same_secret_under_another_key_is_not_recognised():
     {"id": 99, "name": "Ghost"},
 ])
 def test_when_in_doubt_the_module_decides_and_explains(item):
-    assert len(items_to_converge([item], current_handlers(), SALT)) == 1
+    assert items_to_converge([item], current_handlers(), SALT) == [item], "kept as given, without an id the module did not ask for"
 
 
 def test_aliases_are_resolved_for_the_module():

@@ -1,0 +1,100 @@
+"""The benchmarks' report in markdown: the results table, a details table, and the page docs/benchmarks.md."""
+
+import collections
+import platform
+
+import ansible
+
+METHOD = """\
+How it is measured:
+
+- Against the API simulator (`tests/simulator`, documented profile, rate limit off) on loopback, with the
+  collection installed from its built tarball (`build/installed`, from `make install`).
+- Each playbook scenario is one `ansible-playbook` run of `tests/bench/playbooks/bench.yml`: a warm-up round, then
+  {rounds} measured rounds. Each round runs the baseline and the measured unit side by side, each first in every
+  other round. Figures are the medians of the measured rounds; the ratio is the median of each round's
+  measured / baseline.
+- **Timed**: a unit's own wall time on the controller, from the start of its (first) task to the result of its
+  (last) task, recorded by `tests/bench/callback_plugins/bench_timer.py`. That covers templating, the module's run in
+  a fresh Python (AnsiballZ) and its HTTP requests, but not `ansible-playbook`'s start-up, shown apart in the
+  details. A role unit spans all the role's tasks, its argument validation included.
+- The `uri` baseline is what a hand-written playbook does: one `ansible.builtin.uri` GET of
+  `{{{{api_url}}}}/notification-handlers/?page=1&results_per_page=1000`, with the Bearer header, registered.
+- **Requests** come from the simulator's request log, taken for each unit; every measured round must make the
+  same number.
+- The client's own cost: a fresh Python, without Ansible, imports the collection's client from the installed tarball
+  and lists every handler, timed from the import to the last page decoded (Python's start-up left out). Its
+  baseline does the same with `requests` and a loop over the pages.
+- The simulator row times plain GETs of every page of 1,000 from the benchmark's own process.
+"""
+
+
+def thousands(number):
+    return "{:,}".format(number)
+
+
+def seconds(value):
+    return "%.3f s" % value
+
+
+def request_summary(result):
+    """The requests of a measured round and their methods, such as `3 (2 GET, 1 POST)`."""
+    counts = result.measurement.request_counts()
+    methods = collections.Counter(request.split(" ", 1)[0] for request in result.measurement.rounds[-1].requests)
+    shown = "/".join(map(str, counts))
+    return "%s (%s)" % (shown, ", ".join("%d %s" % (count, method) for method, count in sorted(methods.items())) or "none")
+
+
+def verdict(result):
+    misses = result.misses()
+    return "FAIL: " + "; ".join(misses) if misses else "PASS"
+
+
+def results_table(results):
+    lines = [
+        "| Scenario | Handlers | API requests | Request target | Timed: median | Baseline: median | Ratio | Time target | Result |",
+        "|---|---:|---|---|---|---|---:|---|---|",
+    ]
+    for result in results:
+        scenario, measurement = result.scenario, result.measurement
+        lines.append("| %s | %s | %s | %d (%s) | %s: %s | %s: %s | %.2f | %s | %s |" % (
+            scenario.title, thousands(result.handlers), request_summary(result), result.expected_requests(), scenario.requests.rule,
+            scenario.work.measured_label, seconds(measurement.median("measured")),
+            scenario.work.baseline_label, seconds(measurement.median("baseline")),
+            result.ratio, scenario.time_target(), verdict(result)))
+    return "\n".join(lines)
+
+
+def details_table(results):
+    lines = [
+        "| Scenario | Handlers | Rounds | Timed: min to max | Baseline: min to max | Whole `ansible-playbook` run |",
+        "|---|---:|---:|---|---|---|",
+    ]
+    for result in results:
+        measurement = result.measurement
+        process = measurement.process_seconds
+        lines.append("| %s | %s | %d | %s to %s | %s to %s | %s |" % (
+            result.scenario.title, thousands(result.handlers), len(measurement.rounds),
+            *map(seconds, measurement.spread("measured")), *map(seconds, measurement.spread("baseline")),
+            seconds(process) + " (start-up and every round)" if process is not None else "not a playbook"))
+    return "\n".join(lines)
+
+
+def tables(results):
+    return "%s\n\nDetails:\n\n%s\n" % (results_table(results), details_table(results))
+
+
+def machine():
+    return "%s, %s, Python %s, ansible-core %s" % (platform.platform(terse=True), platform.machine(), platform.python_version(), ansible.__version__)
+
+
+def page(results, rounds, cores, date):
+    """The whole of docs/benchmarks.md."""
+    misses = [(result, result.misses()) for result in results if result.misses()]
+    missed = "".join("- %s at %s handlers: %s\n" % (result.scenario.title, thousands(result.handlers), "; ".join(found))
+                     for result, found in misses) or "None.\n"
+    return ("# Benchmarks\n\n"
+            "What the collection costs, in API requests and in wall time, against what a hand-written `ansible.builtin.uri` "
+            "task costs. Generated by `make bench` (`python -m tests.bench.run`) on %s, on %d cores (%s). Do not edit by hand: "
+            "run `make bench` again.\n\n%s\n## Results\n\n%s\n## Targets missed\n\n%s"
+            % (date, cores, machine(), METHOD.format(rounds=rounds), tables(results), missed))
