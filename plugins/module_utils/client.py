@@ -93,8 +93,9 @@ class DmpilotClient:
         self.retries = retries
         self.rate_limit_timeout = rate_limit_timeout
         self.sleep = sleep
+        # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a Session's verify=False (psf/requests#3829).
+        self.validate_certs = validate_certs
         self.session = requests.Session()
-        self.session.verify = validate_certs
         self.session.headers.update({
             "Authorization": "Bearer %s" % api_key,
             "Accept": "application/json",
@@ -209,7 +210,7 @@ class DmpilotClient:
     def send(self, call):
         url = self.api_url + call.path
         try:
-            return self.session.request(call.method, url, params=call.query, data=call.form, timeout=self.timeout)
+            return self.session.request(call.method, url, params=call.query, data=call.form, timeout=self.timeout, verify=self.validate_certs)
         except requests.exceptions.SSLError as exc:
             raise transport_error(call, url, "the TLS connection failed (%s)" % short_reason(exc), False,
                                   "The server's certificate is not trusted. Fix the certificate, or set validate_certs: false "

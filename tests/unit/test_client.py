@@ -2,9 +2,11 @@
 
 import socket
 
+import certifi
 import pytest
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils.client import PAGE_SIZE, DmpilotClient, DmpilotError
+from tests.simulator.control import start_simulator
 
 API_KEY = "test-key"
 
@@ -240,6 +242,23 @@ def test_a_refused_connection_names_the_url(waits):
     assert api_url in str(caught.value)
     assert len(waits.waits) == 2, "a refused connection never reached the server, so it is retried"
     assert_no_key(caught.value)
+
+
+@pytest.fixture(scope="module")
+def tls_simulator():
+    with start_simulator(tls=True) as simulator:
+        yield simulator
+
+
+def test_a_self_signed_certificate_is_refused_then_accepted_on_request(tls_simulator, waits, monkeypatch):
+    # Set as on many machines: requests would let it override a Session's verify=False (psf/requests#3829).
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    tls_simulator.reset("documented")
+    with pytest.raises(DmpilotError) as caught:
+        DmpilotClient(tls_simulator.api_url, API_KEY, retries=0, sleep=waits).list_handlers()
+    assert "TLS" in str(caught.value) and "validate_certs" in caught.value.hint
+    assert DmpilotClient(tls_simulator.api_url, API_KEY, validate_certs=False, sleep=waits).list_handlers() == []
+    assert [entry["status"] for entry in tls_simulator.log()] == [200]
 
 
 def test_a_tls_failure_says_what_to_do(simulator, waits):
