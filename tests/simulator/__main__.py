@@ -1,11 +1,20 @@
-"""Command line: python -m tests.simulator --port 0 --profile documented --ready-file PATH."""
+"""Command line: python -m tests.simulator --port 0 --profile documented --ready-file PATH [--tls --cert-file PATH]."""
 
 import argparse
+import datetime
+import ipaddress
 import os
 import signal
 import socket
+import ssl
 import sys
+import tempfile
 import traceback
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wsgi import LimitedStream
@@ -108,7 +117,11 @@ def parse_args(argv):
     parser.add_argument("--key", type=name_value, action="append", default=[], metavar="KEY=USER_ID")
     parser.add_argument("--ready-file", help="write the base URL into this file once listening")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS with a self-signed certificate generated at start")
+    parser.add_argument("--cert-file", help="with --tls, write the certificate (PEM) into this file, for clients that trust it")
     args = parser.parse_args(argv)
+    if args.cert_file and not args.tls:
+        parser.error("--cert-file needs --tls")
     try:
         args.switches = {name: parse_switch(name, value) for name, value in args.switch}
         args.keys = {key: int(user_id) for key, user_id in args.key}
@@ -117,12 +130,56 @@ def parse_args(argv):
     return args
 
 
-def write_ready_file(path, base_url):
-    """Write then rename, so that a reader never sees half a URL."""
+def write_then_rename(path, text):
+    """Write then rename, so that a reader never sees half of the file."""
     partial = path + ".partial"
-    with open(partial, "w", encoding="utf-8") as ready:
-        ready.write(base_url)
+    with open(partial, "w", encoding="utf-8") as handle:
+        handle.write(text)
     os.replace(partial, path)
+
+
+def self_signed_certificate(host):
+    """A new key and a self-signed certificate (PEM) for host, 127.0.0.1 and localhost, valid for a day either side of now.
+
+    Like `openssl req -x509`: its own issuer, CA:TRUE, so a client trusts it only when told to (requests' verify=PATH).
+    """
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dmpilot-simulator")])
+    names = {x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))}
+    try:
+        names.add(x509.IPAddress(ipaddress.ip_address(host)))
+    except ValueError:
+        names.add(x509.DNSName(host))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    public_key = key.public_key()
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(sorted(names, key=str)), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, crl_sign=False, encipher_only=False,
+                                     decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public_key), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"), key_pem.decode("ascii")
+
+
+def tls_context(certificate_pem, key_pem):
+    """A server SSLContext; the PEMs pass through a private temporary directory, as load_cert_chain reads only files."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory(prefix="dmpilot-sim-tls-") as directory:
+        certificate_path = os.path.join(directory, "cert.pem")
+        key_path = os.path.join(directory, "key.pem")
+        for path, text in ((certificate_path, certificate_pem), (key_path, key_pem)):
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w", encoding="ascii") as handle:
+                handle.write(text)
+        context.load_cert_chain(certificate_path, key_path)
+    return context
 
 
 def stop(_signum, _frame):
@@ -135,13 +192,19 @@ def main(argv=None):
     if args.seed:
         app.control_seed({"count": args.seed}, "")
     KeepAliveRequestHandler.verbose = args.verbose
-    server = make_server(args.host, args.port, app, threaded=True, request_handler=KeepAliveRequestHandler)
+    context = None
+    if args.tls:
+        certificate_pem, key_pem = self_signed_certificate(args.host)
+        context = tls_context(certificate_pem, key_pem)
+        if args.cert_file:
+            write_then_rename(args.cert_file, certificate_pem)
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=KeepAliveRequestHandler, ssl_context=context)
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, stop)
-    base_url = "http://%s:%d" % (args.host, server.server_port)
+    base_url = "%s://%s:%d" % ("https" if args.tls else "http", args.host, server.server_port)
     print("dmpilot-simulator listening on %s" % base_url, flush=True)
     if args.ready_file:
-        write_ready_file(args.ready_file, base_url)
+        write_then_rename(args.ready_file, base_url)
     server.serve_forever()
 
 

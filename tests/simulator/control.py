@@ -17,10 +17,14 @@ class SimulatorError(Exception):
 
 
 class Simulator:
-    """A client of the control surface (`/__sim__/`) of a running simulator."""
+    """A client of the control surface (`/__sim__/`) of a running simulator.
 
-    def __init__(self, base_url):
+    For a simulator started with --tls, ca_file is the certificate it wrote (--cert-file): the control calls trust it.
+    """
+
+    def __init__(self, base_url, ca_file=None):
         self.url = base_url.rstrip("/")
+        self.ca_file = ca_file
         self.session = requests.Session()
 
     @property
@@ -28,7 +32,8 @@ class Simulator:
         return self.url + "/api"
 
     def _call(self, method, action, body=None):
-        response = self.session.request(method, "%s/__sim__/%s" % (self.url, action), json=body, timeout=30)
+        # verify is passed on each call: requests prefers REQUESTS_CA_BUNDLE from the environment to a session's verify.
+        response = self.session.request(method, "%s/__sim__/%s" % (self.url, action), json=body, timeout=30, verify=self.ca_file or True)
         if response.status_code != 200:
             raise SimulatorError("%s /__sim__/%s answered %d: %s" % (method, action, response.status_code, response.text))
         return response.json()
@@ -82,11 +87,13 @@ class start_simulator:  # pylint: disable=invalid-name
     """Start `python -m tests.simulator` as a subprocess; a context manager that yields a `Simulator`.
 
     Also usable without `with`: `running = start_simulator(); sim = running.start(); ...; running.stop()`.
+    With tls=True it serves HTTPS with a certificate generated at start; the Simulator's ca_file trusts it.
     """
 
-    def __init__(self, profile="documented", extra_args=None):
+    def __init__(self, profile="documented", extra_args=None, tls=False):
         self.profile = profile
         self.extra_args = list(extra_args or [])
+        self.tls = tls
         self.process = None
         self.simulator = None
         self._workdir = None
@@ -96,10 +103,14 @@ class start_simulator:  # pylint: disable=invalid-name
         ready_file = os.path.join(self._workdir.name, "ready")
         stderr_path = os.path.join(self._workdir.name, "stderr")
         command = [sys.executable, "-m", "tests.simulator", "--port", "0", "--profile", self.profile, "--ready-file", ready_file]
+        cert_file = None
+        if self.tls:
+            cert_file = os.path.join(self._workdir.name, "cert.pem")
+            command += ["--tls", "--cert-file", cert_file]
         with open(stderr_path, "wb") as stderr:
             self.process = subprocess.Popen(command + self.extra_args, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
         base_url = self._wait_ready(ready_file, stderr_path)
-        self.simulator = Simulator(base_url)
+        self.simulator = Simulator(base_url, ca_file=cert_file)
         return self.simulator
 
     def _wait_ready(self, ready_file, stderr_path):

@@ -821,3 +821,28 @@ def test_command_line_profile_switches_keys_and_seed():
         assert config["keys"]["cli-key"] == 7
         assert len(started.handlers()) == 3
         assert call(started, "GET", key="cli-key").json()["meta"]["total_results"] == 0
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # verify=False, on purpose
+def test_tls_serves_https_with_a_certificate_generated_at_start():
+    with start_simulator(tls=True) as started:
+        assert started.url.startswith("https://127.0.0.1:")
+        assert started.reset()["profile"] == "documented"  # the control calls trust the certificate the simulator wrote
+        # verify is given on each request: requests prefers REQUESTS_CA_BUNDLE from the environment to a session's.
+        with requests.Session() as session:
+            for _number in range(2):
+                response = session.get(started.api_url + "/notification-handlers", headers={"Authorization": "Bearer test-key"}, timeout=10,
+                                       verify=started.ca_file)
+                assert response.status_code == 200 and response.json()["data"] == []
+        assert len(set(entry["client_port"] for entry in started.log())) == 1, "keep-alive works over TLS too"
+        with pytest.raises(requests.exceptions.SSLError, match="self-signed certificate"):
+            requests.get(started.api_url + "/notification-handlers", timeout=10, verify=requests.certs.where())
+        insecure = requests.get(started.api_url + "/notification-handlers", headers={"Authorization": "Bearer test-key"}, timeout=10,
+                                verify=False)
+        assert insecure.status_code == 200
+
+
+def test_cert_file_needs_tls():
+    with pytest.raises(SimulatorError, match="--cert-file needs --tls"):
+        with start_simulator(extra_args=["--cert-file", "cert.pem"]):
+            pass

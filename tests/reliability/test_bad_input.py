@@ -1,0 +1,152 @@
+"""Bad input: every option of both modules, given a value it must refuse.
+
+One table, BAD_INPUTS, runs as one playbook (playbooks/bad_input.yml). Each row must fail with a message that names
+its option, and the simulator's log must show no write: no request at all, unless the module has to read the
+handlers to know that the input is bad (a create without its fields, an id that does not exist, a shared name).
+"""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+from tests.integration.runner import CANARIES, REPO, SOURCE_COLLECTIONS
+from tests.reliability.harness import names_option, run_checked_playbook
+
+HANDLER = "dmpilot_notification_handler"
+INFO = "dmpilot_notification_handler_info"
+# Options that have no bad value: the info module's name is a filter, and any text is a name to look for.
+NO_BAD_VALUE = {(INFO, "name")}
+
+
+@dataclasses.dataclass(frozen=True)
+class BadInput:
+    option: str  # the option the message must name
+    args: dict  # the module's options; api_url and api_key default to the simulator's
+    module: str = HANDLER
+    seed: tuple = ()  # handlers stored before the module runs
+    reads: bool = False  # whether the module must read the handlers to know; else it sends nothing
+    words: tuple = ()  # what else the message must say
+
+    @property
+    def task_file(self):
+        return "info" if self.module == INFO else "handler"
+
+    @property
+    def name(self):
+        """The row as the summary shows it, without secrets or long values."""
+        shown = dict((key, "(secret)" if key in CANARIES and value.strip() else value if len(str(value)) <= 20 else "%d characters" % len(value))
+                     for key, value in self.args.items())
+        return "%s %s: %s" % (self.task_file, self.option, json.dumps(shown, ensure_ascii=False))
+
+
+def twins():
+    return tuple({"name": "Twin", "type": "email", "settings": {"email": "twin%d@example.com" % number}} for number in (1, 2))
+
+
+X_KEYS = {"x_consumer_key": CANARIES["x_consumer_key"], "x_consumer_secret": CANARIES["x_consumer_secret"],
+          "x_access_token": CANARIES["x_access_token"], "x_access_token_secret": CANARIES["x_access_token_secret"]}
+LONG = "a" * 600
+
+BAD_INPUTS = (
+    # name: missing, empty, blank, too long, with a tag, shared by two handlers.
+    BadInput("name", {"type": "email", "email": "a@example.com"}),
+    BadInput("name", {"name": "", "type": "email", "email": "a@example.com"}),
+    BadInput("name", {"name": "   ", "type": "email", "email": "a@example.com"}),
+    BadInput("name", {"name": "n" * 129, "type": "email", "email": "a@example.com"}),
+    BadInput("name", {"name": "<b>Ops</b>", "type": "email", "email": "a@example.com"}),
+    BadInput("name", {"name": "Twin", "enabled": False}, seed=twins(), reads=True, words=("ids 1, 2",)),
+    BadInput("name", {"name": "Twin", "state": "absent"}, seed=twins(), reads=True, words=("ids 1, 2",)),
+    # id: the wrong type, or one that does not exist.
+    BadInput("id", {"id": "not-a-number", "name": "A"}),
+    BadInput("id", {"id": 424242, "name": "New", "type": "email", "email": "a@example.com"}, reads=True),
+    # type: unknown, or missing for a create.
+    BadInput("type", {"name": "A", "type": "pager"}),
+    BadInput("type", {"name": "New", "email": "a@example.com"}, reads=True),
+    BadInput("enabled", {"name": "A", "enabled": "maybe"}),
+    BadInput("state", {"name": "A", "state": "gone"}),
+    BadInput("update_strategy", {"name": "A", "update_strategy": "sideways"}),
+    # Each setting: a value the server would refuse or store differently, a field of another type, a missing field.
+    BadInput("email", {"name": "A", "type": "email", "email": "not-an-email"}),
+    BadInput("email", {"name": "A", "type": "email", "email": "ops@example.com<script>"}),
+    BadInput("webhook", {"name": "A", "type": "webhook", "webhook": "hooks.example.com/x"}),
+    BadInput("webhook", {"name": "A", "type": "webhook", "webhook": "https://hooks.example.com/" + LONG}),
+    BadInput("slack", {"name": "A", "type": "email", "email": "a@example.com", "slack": CANARIES["slack"]}),
+    BadInput("discord", {"name": "A", "type": "discord", "discord": "   "}),
+    BadInput("telegram", {"name": "A", "type": "telegram", "telegram": "not a token", "telegram_chat_id": "-100"}),
+    BadInput("telegram_chat_id", {"name": "A", "type": "telegram", "telegram": CANARIES["telegram"], "telegram_chat_id": "my chat"}),
+    BadInput("telegram_chat_id", {"name": "New", "type": "telegram", "telegram": CANARIES["telegram"]}, reads=True),
+    BadInput("microsoft_teams", {"name": "A", "type": "microsoft_teams", "microsoft_teams": "ftp://example.webhook.office.com/x"}),
+    BadInput("google_chat", {"name": "A", "type": "slack", "slack": CANARIES["slack"], "google_chat": CANARIES["google_chat"]}),
+    BadInput("x_consumer_key", {"name": "A", "type": "x", **dict(X_KEYS, x_consumer_key="<i>key</i>")}),
+    BadInput("x_consumer_secret", {"name": "New", "type": "x", "x_consumer_key": CANARIES["x_consumer_key"]}, reads=True),
+    BadInput("x_access_token", {"name": "A", "type": "x", **dict(X_KEYS, x_access_token=" ")}),
+    BadInput("x_access_token_secret", {"name": "A", "type": "x", **dict(X_KEYS, x_access_token_secret=LONG)}),
+    # The connection options.
+    BadInput("api_url", {"name": "A", "api_url": "dmpilot.example/api"}),
+    BadInput("api_key", {"name": "A", "api_key": ""}),
+    BadInput("validate_certs", {"name": "A", "validate_certs": "perhaps"}),
+    BadInput("timeout", {"name": "A", "timeout": "soon"}),
+    BadInput("timeout", {"name": "A", "timeout": 0}),
+    BadInput("retries", {"name": "A", "retries": -1}),
+    BadInput("rate_limit_timeout", {"name": "A", "rate_limit_timeout": "a minute"}),
+    # The info module.
+    BadInput("id", {"id": "first"}, module=INFO),
+    BadInput("type", {"type": "pager"}, module=INFO),
+    BadInput("enabled", {"enabled": "maybe"}, module=INFO),
+    BadInput("reveal_secrets", {"reveal_secrets": "sometimes"}, module=INFO),
+    BadInput("api_url", {"api_url": "dmpilot.example/api"}, module=INFO),
+    BadInput("api_key", {"api_key": "   "}, module=INFO),
+    BadInput("validate_certs", {"validate_certs": "perhaps"}, module=INFO),
+    BadInput("timeout", {"timeout": -1}, module=INFO),
+    BadInput("retries", {"retries": "many"}, module=INFO),
+    BadInput("rate_limit_timeout", {"rate_limit_timeout": -5}, module=INFO),
+)
+
+
+def judge(row, record):
+    result = record["result"]
+    message = result.get("msg") or ""
+    failed = bool(result.get("failed"))
+    assert failed, "it did not fail: %s" % json.dumps(result)[:2000]
+    assert "Traceback" not in json.dumps(result), "a traceback: %s" % json.dumps(result)[:3000]
+    assert names_option(message, row.option), "the message does not name %s: %s" % (row.option, message)
+    for word in row.words:
+        assert word in message, "the message does not say %r: %s" % (word, message)
+    requests = ["%s %s" % (entry["method"], entry["path"]) for entry in record["requests"]]
+    writes = [request for request in requests if not request.startswith("GET ")]
+    assert writes == [], "it wrote: %s" % writes
+    if not row.reads:
+        assert requests == [], "it sent requests before refusing: %s" % requests
+
+
+def as_vars(row):
+    return {"module": row.task_file, "args": row.args,
+            "seed": [dict(handler, api_key=CANARIES["api_key"]) for handler in row.seed]}
+
+
+def test_each_bad_input_fails_naming_its_option_and_writes_nothing(simulator, ledger):
+    run, records = run_checked_playbook(ledger, "bad_input.yml", simulator, extra_vars={"bad_inputs": [as_vars(row) for row in BAD_INPUTS]})
+    records = records or []
+    for index, row in enumerate(BAD_INPUTS):
+        if index >= len(records):
+            ledger.record("bad inputs", row.name, False, "the playbook left no record of it")
+            continue
+        ledger.check("bad inputs", row.name, judge, row, records[index])
+    ledger.assert_all_passed(str(run) if run.rc else "")
+
+
+def documented_options(module):
+    """Every option of a module, its doc fragments' included, as ansible-doc shows them."""
+    environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(SOURCE_COLLECTIONS))
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-doc"), "-j", "dmpilot.cloud." + module]
+    completed = subprocess.run(command, cwd=str(REPO), env=environment, capture_output=True, text=True, check=True)
+    return set(json.loads(completed.stdout)["dmpilot.cloud." + module]["doc"]["options"])
+
+
+def test_the_table_tries_every_option():
+    for module in (HANDLER, INFO):
+        tried = set(row.option for row in BAD_INPUTS if row.module == module)
+        untried = documented_options(module) - tried - set(option for exempt_module, option in NO_BAD_VALUE if exempt_module == module)
+        assert untried == set(), "no bad input of %s tries %s" % (module, ", ".join(sorted(untried)))
