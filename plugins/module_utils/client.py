@@ -66,7 +66,7 @@ class DmpilotError(Exception):
         if self.title:
             text += ": %s" % self.title
         if self.hint:
-            text += ". %s" % self.hint
+            text = "%s. %s" % (text.rstrip("."), self.hint)
         return text
 
 
@@ -276,8 +276,15 @@ def is_connection_refused(exc):
 
 
 def short_reason(exc):
-    """The last, most specific part of a requests exception's text."""
-    return str(exc).rsplit(": ", maxsplit=1)[-1].rstrip("')\"") or exc.__class__.__name__
+    """The words of the innermost error: requests wraps urllib3's errors, which wrap the socket's or the TLS layer's."""
+    for _layer in range(8):
+        inner = getattr(exc, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = next((arg for arg in reversed(exc.args) if isinstance(arg, BaseException)), None)
+        if inner is None:
+            break
+        exc = inner
+    return str(exc) or exc.__class__.__name__
 
 
 def status_hint(call, status):

@@ -31,6 +31,12 @@ CANARIES = {
 CHANGED_CANARIES = dict((name, value.replace("CANARY-", "CANARY-CHANGED-")) for name, value in CANARIES.items() if name != "api_key")
 
 
+def leaked_secrets(text):
+    """The canary values, and fragments of them, that appear in clear in a text."""
+    values = list(CANARIES.values()) + list(CHANGED_CANARIES.values())
+    return sorted(value for value in values if value in text or value.split("CANARY-")[-1] in text)
+
+
 class PlaybookRun:
     def __init__(self, command, completed):
         self.command = command
@@ -38,9 +44,7 @@ class PlaybookRun:
         self.output = completed.stdout
 
     def leaked_secrets(self):
-        """The canary values, and fragments of them, that appear in clear in the output."""
-        values = list(CANARIES.values()) + list(CHANGED_CANARIES.values())
-        return sorted(value for value in values if value in self.output or value.split("CANARY-")[-1] in self.output)
+        return leaked_secrets(self.output)
 
     def recap(self):
         """The PLAY RECAP counts of each host: {host: {"ok": n, "changed": n, ...}}."""

@@ -1,4 +1,6 @@
-"""The notification_handlers role: idempotency, purge with and without check mode, provisioning over 20 hosts.
+"""The notification_handlers role: idempotency, and purge with and without check mode.
+
+Provisioning over 20 hosts with forks 10 is a rule of the reliability suite (tests/reliability/test_concurrency.py).
 
 Each step is a real ansible-playbook run at -vvv --diff; its PLAY RECAP and the simulator's state and request
 log say what happened, and no canary secret may appear in its output.
@@ -9,7 +11,6 @@ import pytest
 from tests.integration.runner import CANARIES, CHANGED_CANARIES, REPO, run_playbook
 
 CONVERGE = REPO / "tests" / "integration" / "role" / "converge.yml"
-FLEET = str(REPO / "tests" / "integration" / "role" / "fleet.yml")
 LIST_REQUEST = ("GET", "/api/notification-handlers/")
 
 # One handler of every type, some through the module's aliases.
@@ -27,10 +28,9 @@ EVERY_TYPE = [
 ]
 
 
-def converge(simulator, profile, handlers, purge=False, options=(), inventory="localhost,", target_hosts="localhost"):
+def converge(simulator, profile, handlers, purge=False, options=()):
     simulator.clear_log()
-    run = run_playbook(CONVERGE, simulator, profile, options=options, inventory=inventory,
-                       extra_vars={"wanted_handlers": handlers, "purge": purge, "target_hosts": target_hosts})
+    run = run_playbook(CONVERGE, simulator, profile, options=options, extra_vars={"wanted_handlers": handlers, "purge": purge})
     assert run.rc == 0, str(run)
     assert run.leaked_secrets() == [], str(run)
     return run, [(entry["method"], entry["path"]) for entry in simulator.log()]
@@ -93,11 +93,3 @@ def test_purge_previews_in_check_mode_then_deletes(simulator, profile):
     again, requests = converge(simulator, profile, kept, purge=True)
     assert again.changed() == 0 and requests == [LIST_REQUEST]
 
-
-def test_a_play_over_20_hosts_creates_each_handler_once(simulator):
-    reset(simulator, "realistic")
-    run, requests = converge(simulator, "realistic", EVERY_TYPE[:3], inventory=FLEET, target_hosts="fleet", options=["--forks", "10"])
-    assert len(run.recap()) == 20
-    assert sorted(handler["name"] for handler in simulator.handlers()) == sorted(item["name"] for item in EVERY_TYPE[:3])
-    assert [path for method, path in requests if method == "POST" and path == "/api/notification-handlers"] == \
-        ["/api/notification-handlers"] * 3

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 
-from tests.integration.runner import CANARIES, CHANGED_CANARIES, OUTPUT, REPO, SOURCE_COLLECTIONS, PlaybookRun, run_playbook
+from tests.integration.runner import CANARIES, CHANGED_CANARIES, OUTPUT, REPO, SOURCE_COLLECTIONS, leaked_secrets, run_playbook
 
 HERE = pathlib.Path(__file__).resolve().parent
 PLAYBOOKS = HERE / "playbooks"
@@ -24,7 +24,7 @@ PROPERTY = "reliability"
 
 def canaries_in(text):
     """The canary values (or fragments of them) in clear in a text, by the same rule as the integration tests."""
-    return PlaybookRun(["(text)"], subprocess.CompletedProcess([], 0, stdout=text)).leaked_secrets()
+    return leaked_secrets(text)
 
 
 def assertion_message(error):

@@ -149,6 +149,13 @@ def assert_no_key(error):
         assert API_KEY not in text
 
 
+def assert_readable(error):
+    """One sentence ending per sentence, and the brackets of a wrapped error's words balanced."""
+    message = str(error)
+    assert ".." not in message
+    assert message.count("(") == message.count(")"), message
+
+
 def test_a_bad_key_is_a_401_with_the_servers_title_and_a_hint(simulator, waits):
     with pytest.raises(DmpilotError) as caught:
         DmpilotClient(simulator.api_url, "wrong-key", sleep=waits).list_handlers()
@@ -257,6 +264,8 @@ def test_a_self_signed_certificate_is_refused_then_accepted_on_request(tls_simul
     with pytest.raises(DmpilotError) as caught:
         DmpilotClient(tls_simulator.api_url, API_KEY, retries=0, sleep=waits).list_handlers()
     assert "TLS" in str(caught.value) and "validate_certs" in caught.value.hint
+    assert "certificate verify failed" in str(caught.value)
+    assert_readable(caught.value)
     assert DmpilotClient(tls_simulator.api_url, API_KEY, validate_certs=False, sleep=waits).list_handlers() == []
     assert [entry["status"] for entry in tls_simulator.log()] == [200]
 
@@ -324,10 +333,12 @@ def test_a_5xx_on_a_delete_is_retried(simulator, client):
 
 
 def test_a_5xx_on_a_create_is_never_retried(simulator, client, waits):
-    simulator.fault(method="POST", status=500, times=1)
+    simulator.fault(method="POST", status=500, times=1, body={"errors": [{"title": "Erreur du serveur.", "status": 500}]})
     with pytest.raises(DmpilotError) as caught:
         create(client)
     assert caught.value.status == 500
+    assert "HTTP 500: Erreur du serveur. The dmpilot server failed." in str(caught.value)
+    assert_readable(caught.value)
     assert "not retried" in caught.value.hint
     assert len(api_requests(simulator, "POST")) == 1
     assert waits.waits == []
@@ -342,7 +353,8 @@ def test_a_dropped_connection_on_a_create_is_not_retried(simulator, client):
     simulator.fault(method="POST", drop=True, times=1)
     with pytest.raises(DmpilotError) as caught:
         create(client)
-    assert "connection was lost" in str(caught.value)
+    assert "connection was lost (Remote end closed connection without response)" in str(caught.value)
+    assert_readable(caught.value)
     assert len(api_requests(simulator, "POST")) == 1
     assert simulator.handlers() == []
 
