@@ -6,7 +6,7 @@ import time
 from tests.integration.runner import CANARIES, REPO
 from tests.reliability.harness import run_checked_playbook
 
-FLEET = str(REPO / "tests" / "integration" / "role" / "fleet.yml")
+FLEET = str(REPO / "tests" / "reliability" / "inventory" / "fleet.yml")
 FLEET_HOSTS = ["node%02d" % number for number in range(1, 21)]
 LIST = ("GET", "/api/notification-handlers/")
 CREATE = ("POST", "/api/notification-handlers")
