@@ -37,6 +37,22 @@ def leaked_secrets(text):
     return sorted(value for value in values if value in text or value.split("CANARY-")[-1] in text)
 
 
+def one_of_every_type(prefix):
+    """One handler of every type, named "<prefix> <type>", holding the canary secrets; some through the module's aliases."""
+    return [
+        {"name": prefix + " email", "type": "email", "email": "ops@example.com"},
+        {"name": prefix + " webhook", "type": "webhook", "webhook_url": CANARIES["webhook"]},
+        {"name": prefix + " slack", "type": "slack", "slack": CANARIES["slack"], "enabled": False},
+        {"name": prefix + " discord", "type": "discord", "discord": CANARIES["discord"]},
+        {"name": prefix + " telegram", "type": "telegram", "telegram_bot_token": CANARIES["telegram"], "telegram_chat_id": "-1001"},
+        {"name": prefix + " teams", "type": "microsoft_teams", "microsoft_teams": CANARIES["microsoft_teams"]},
+        {"name": prefix + " chat", "type": "google_chat", "google_chat": CANARIES["google_chat"]},
+        {"name": prefix + " x", "type": "x", "x_consumer_key": CANARIES["x_consumer_key"], "x_consumer_secret": CANARIES["x_consumer_secret"],
+         "x_access_token": CANARIES["x_access_token"], "x_access_token_secret": CANARIES["x_access_token_secret"]},
+        {"name": prefix + " inbox", "type": "internal_notification", "is_enabled": True},
+    ]
+
+
 class PlaybookRun:
     def __init__(self, command, completed):
         self.command = command

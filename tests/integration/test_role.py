@@ -8,24 +8,12 @@ log say what happened, and no canary secret may appear in its output.
 
 import pytest
 
-from tests.integration.runner import CANARIES, CHANGED_CANARIES, REPO, run_playbook
+from tests.integration.runner import CANARIES, CHANGED_CANARIES, REPO, one_of_every_type, run_playbook
 
 CONVERGE = REPO / "tests" / "integration" / "role" / "converge.yml"
 LIST_REQUEST = ("GET", "/api/notification-handlers/")
 
-# One handler of every type, some through the module's aliases.
-EVERY_TYPE = [
-    {"name": "Role email", "type": "email", "email": "ops@example.com"},
-    {"name": "Role webhook", "type": "webhook", "webhook_url": CANARIES["webhook"]},
-    {"name": "Role slack", "type": "slack", "slack": CANARIES["slack"], "enabled": False},
-    {"name": "Role discord", "type": "discord", "discord": CANARIES["discord"]},
-    {"name": "Role telegram", "type": "telegram", "telegram_bot_token": CANARIES["telegram"], "telegram_chat_id": "-1001"},
-    {"name": "Role teams", "type": "microsoft_teams", "microsoft_teams": CANARIES["microsoft_teams"]},
-    {"name": "Role chat", "type": "google_chat", "google_chat": CANARIES["google_chat"]},
-    {"name": "Role x", "type": "x", "x_consumer_key": CANARIES["x_consumer_key"], "x_consumer_secret": CANARIES["x_consumer_secret"],
-     "x_access_token": CANARIES["x_access_token"], "x_access_token_secret": CANARIES["x_access_token_secret"]},
-    {"name": "Role inbox", "type": "internal_notification", "is_enabled": True},
-]
+EVERY_TYPE = one_of_every_type("Role")
 
 
 def converge(simulator, profile, handlers, purge=False, options=()):

@@ -3,25 +3,14 @@
 import concurrent.futures
 import time
 
-from tests.integration.runner import CANARIES, REPO
+from tests.integration.runner import CANARIES, REPO, one_of_every_type
 from tests.reliability.harness import run_checked_playbook
 
 FLEET = str(REPO / "tests" / "reliability" / "inventory" / "fleet.yml")
 FLEET_HOSTS = ["node%02d" % number for number in range(1, 21)]
 LIST = ("GET", "/api/notification-handlers/")
 CREATE = ("POST", "/api/notification-handlers")
-EVERY_TYPE = [
-    {"name": "Fleet email", "type": "email", "email": "ops@example.com"},
-    {"name": "Fleet webhook", "type": "webhook", "webhook": CANARIES["webhook"]},
-    {"name": "Fleet slack", "type": "slack", "slack": CANARIES["slack"], "enabled": False},
-    {"name": "Fleet discord", "type": "discord", "discord": CANARIES["discord"]},
-    {"name": "Fleet telegram", "type": "telegram", "telegram": CANARIES["telegram"], "telegram_chat_id": "-1001"},
-    {"name": "Fleet teams", "type": "microsoft_teams", "microsoft_teams": CANARIES["microsoft_teams"]},
-    {"name": "Fleet chat", "type": "google_chat", "google_chat": CANARIES["google_chat"]},
-    {"name": "Fleet x", "type": "x", "x_consumer_key": CANARIES["x_consumer_key"], "x_consumer_secret": CANARIES["x_consumer_secret"],
-     "x_access_token": CANARIES["x_access_token"], "x_access_token_secret": CANARIES["x_access_token_secret"]},
-    {"name": "Fleet inbox", "type": "internal_notification"},
-]
+EVERY_TYPE = one_of_every_type("Fleet")
 RACED = {"name": "Raced", "type": "slack", "slack": CANARIES["slack"]}
 # Each create is stored this long after it arrives, so that both playbooks list before either create is stored
 # (they leave the barrier within a second of each other: it is polled each second).
