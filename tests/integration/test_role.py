@@ -80,4 +80,3 @@ def test_purge_previews_in_check_mode_then_deletes(simulator, profile):
 
     again, requests = converge(simulator, profile, kept, purge=True)
     assert again.changed() == 0 and requests == [LIST_REQUEST]
-
