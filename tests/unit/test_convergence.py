@@ -1,11 +1,14 @@
 """The role's decisions: which items need the module, and what to purge, from masked current handlers."""
 
 import pytest
+import yaml
 
+from ansible_collections.dmpilot.cloud.plugins.doc_fragments.handler_settings import ModuleDocFragment as HandlerSettings
 from ansible_collections.dmpilot.cloud.plugins.filter.handlers_to_converge import handlers_to_converge
 from ansible_collections.dmpilot.cloud.plugins.filter.handlers_to_purge import handlers_to_purge
-from ansible_collections.dmpilot.cloud.plugins.module_utils.convergence import items_to_converge
+from ansible_collections.dmpilot.cloud.plugins.module_utils.convergence import ITEM_OPTIONS, items_to_converge
 from ansible_collections.dmpilot.cloud.plugins.module_utils.handlers import masked_handler
+from ansible_collections.dmpilot.cloud.plugins.modules import dmpilot_notification_handler as handler_module
 
 SALT = "the-api-key"
 TOKEN = "123456789:secret-token"
@@ -88,3 +91,9 @@ def test_the_filters_refuse_what_is_not_a_list():
         handlers_to_converge(CONVERGED, {"notification_handlers": []}, SALT)
     with pytest.raises(Exception, match="must be lists"):
         handlers_to_purge(CONVERGED, None)
+
+
+def test_the_items_take_exactly_the_handler_modules_own_options():
+    """ITEM_OPTIONS repeats the module's options; validate-modules holds the module's docs equal to its argument spec."""
+    documented = set(yaml.safe_load(handler_module.DOCUMENTATION)["options"]) | set(yaml.safe_load(HandlerSettings.DOCUMENTATION)["options"])
+    assert ITEM_OPTIONS == documented
