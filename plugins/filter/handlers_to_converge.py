@@ -71,7 +71,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils.convergence import items_to_converge
+from ansible_collections.dmpilot.cloud.plugins.module_utils._convergence import items_to_converge
 
 
 def handlers_to_converge(wanted, current, api_key):

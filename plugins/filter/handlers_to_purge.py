@@ -57,7 +57,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils.convergence import handlers_to_purge as purge_list
+from ansible_collections.dmpilot.cloud.plugins.module_utils._convergence import handlers_to_purge as purge_list
 
 
 def handlers_to_purge(wanted, current):

@@ -178,9 +178,9 @@ notification_handler:
       sample: {"slack": "********#3f2a9c01b7de"}
 """
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils.handler_state import run
-from ansible_collections.dmpilot.cloud.plugins.module_utils.handler_types import TYPE_NAMES
-from ansible_collections.dmpilot.cloud.plugins.module_utils.module import DmpilotModule, settings_argument_spec
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import run
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import TYPE_NAMES
+from ansible_collections.dmpilot.cloud.plugins.module_utils._module import DmpilotModule, settings_argument_spec
 
 
 def main():

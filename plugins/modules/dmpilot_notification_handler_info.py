@@ -130,10 +130,10 @@ notification_handlers:
       sample: {"email": "ops@example.com"}
 """
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils.client import DmpilotError
-from ansible_collections.dmpilot.cloud.plugins.module_utils.handler_types import TYPE_NAMES
-from ansible_collections.dmpilot.cloud.plugins.module_utils.handlers import masked_handler
-from ansible_collections.dmpilot.cloud.plugins.module_utils.module import DmpilotModule, error_details
+from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotError
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import TYPE_NAMES
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import masked_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._module import DmpilotModule, error_details
 
 
 def matches(handler, params):

@@ -11,7 +11,7 @@ import json
 import sys
 import time
 
-COLLECTION_CLIENT = "ansible_collections.dmpilot.cloud.plugins.module_utils.client"
+COLLECTION_CLIENT = "ansible_collections.dmpilot.cloud.plugins.module_utils._client"
 
 
 def list_with_collection(api_url, api_key):

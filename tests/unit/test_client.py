@@ -5,7 +5,7 @@ import socket
 import certifi
 import pytest
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils.client import PAGE_SIZE, DmpilotClient, DmpilotError
+from ansible_collections.dmpilot.cloud.plugins.module_utils._client import PAGE_SIZE, DmpilotClient, DmpilotError
 from tests.simulator.control import start_simulator
 
 API_KEY = "test-key"

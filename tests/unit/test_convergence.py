@@ -6,8 +6,8 @@ import yaml
 from ansible_collections.dmpilot.cloud.plugins.doc_fragments.handler_settings import ModuleDocFragment as HandlerSettings
 from ansible_collections.dmpilot.cloud.plugins.filter.handlers_to_converge import handlers_to_converge
 from ansible_collections.dmpilot.cloud.plugins.filter.handlers_to_purge import handlers_to_purge
-from ansible_collections.dmpilot.cloud.plugins.module_utils.convergence import ITEM_OPTIONS, items_to_converge
-from ansible_collections.dmpilot.cloud.plugins.module_utils.handlers import masked_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._convergence import ITEM_OPTIONS, items_to_converge
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import masked_handler
 from ansible_collections.dmpilot.cloud.plugins.modules import dmpilot_notification_handler as handler_module
 
 SALT = "the-api-key"

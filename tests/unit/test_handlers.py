@@ -6,10 +6,10 @@ import pytest
 import yaml
 
 from ansible_collections.dmpilot.cloud.plugins.doc_fragments.handler_settings import ModuleDocFragment
-from ansible_collections.dmpilot.cloud.plugins.module_utils import handlers
-from ansible_collections.dmpilot.cloud.plugins.module_utils.handler_types import FIELDS, HANDLER_TYPES, SECRET_FIELDS
-from ansible_collections.dmpilot.cloud.plugins.module_utils.handlers import InvalidHandler, wanted_handler
-from ansible_collections.dmpilot.cloud.plugins.module_utils.module import settings_argument_spec
+from ansible_collections.dmpilot.cloud.plugins.module_utils import _handlers as handlers
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, HANDLER_TYPES, SECRET_FIELDS
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import InvalidHandler, wanted_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._module import settings_argument_spec
 
 SALT = "api-key"
 VALID = {

@@ -15,8 +15,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils.handler_types import FIELDS, OPTION_ALIASES
-from ansible_collections.dmpilot.cloud.plugins.module_utils.handlers import (
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, OPTION_ALIASES
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
     InvalidHandler,
     changed_fields,
     masked_settings,

@@ -16,7 +16,7 @@ __metaclass__ = type
 import time
 import traceback
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils.handlers import encode_form, normalize_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import encode_form, normalize_handler
 
 try:
     import requests

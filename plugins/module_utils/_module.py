@@ -13,14 +13,14 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils.client import (
+from ansible_collections.dmpilot.cloud.plugins.module_utils._client import (
     DEFAULT_API_URL,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     DmpilotClient,
     DmpilotError,
 )
-from ansible_collections.dmpilot.cloud.plugins.module_utils.handler_types import FIELDS
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS
 
 
 def connection_argument_spec():

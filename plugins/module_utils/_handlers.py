@@ -22,7 +22,7 @@ import hmac
 import json
 import re
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils.handler_types import (
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import (
     FIELD_TYPE,
     FIELDS,
     HANDLER_TYPES,

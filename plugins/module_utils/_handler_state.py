@@ -13,8 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils.client import DmpilotError
-from ansible_collections.dmpilot.cloud.plugins.module_utils.handlers import (
+from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotError
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
     InvalidHandler,
     changed_fields,
     check_creatable,
@@ -25,7 +25,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils.handlers import (
     merged_handler,
     wanted_handler,
 )
-from ansible_collections.dmpilot.cloud.plugins.module_utils.module import error_details
+from ansible_collections.dmpilot.cloud.plugins.module_utils._module import error_details
 
 RECREATE_HINT = ("This dmpilot server is known to mangle updates (type null, settings lost). "
                  "Set update_strategy: recreate to replace the handler with a new one instead of updating it.")
