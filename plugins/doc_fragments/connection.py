@@ -57,12 +57,3 @@ notes:
   - The API calls run where the module runs, usually on the controller. In plays that target many hosts, use
     C(delegate_to=localhost) and C(run_once=true), so that each handler is managed once.
 """
-
-    ACTION_GROUP = r"""
-attributes:
-  action_group:
-    description: Use C(group/dmpilot.cloud.dmpilot) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - dmpilot.cloud.dmpilot
-"""

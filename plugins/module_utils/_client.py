@@ -13,8 +13,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
+import re
 import time
 import traceback
+
+from ansible.module_utils.six.moves.urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import encode_form, normalize_handler
 
@@ -31,6 +35,8 @@ DEFAULT_API_URL = "https://dmpilot.ru/api"
 USER_AGENT = "dmpilot.cloud-ansible-collection"
 PAGE_SIZE = 1000  # the largest page the API serves, so up to 1,000 handlers cost one request
 MAX_PAGES = 10000  # a guard against a server whose pagination never ends
+LIST_ATTEMPTS = 3  # reads of a list that keeps changing under us, before giving up
+LIST_WHAT = "list the notification handlers"
 BACKOFF_FIRST_WAIT = 0.5
 BACKOFF_MAX_WAIT = 30
 EPOCH_2001 = 978307200
@@ -87,12 +93,16 @@ class Call:
 class DmpilotClient:
     """One requests.Session, so that pages and writes reuse the connection."""
 
-    def __init__(self, api_url, api_key, validate_certs=True, timeout=30, retries=3, rate_limit_timeout=120, sleep=time.sleep):
+    def __init__(self, api_url, api_key, validate_certs=True, timeout=30, retries=3, rate_limit_timeout=120, sleep=time.sleep,
+                 clock=None):
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
+        # What messages show of api_url: a password in it must never be printed.
+        self.shown_url = redacted_url(self.api_url)
         self.timeout = timeout
         self.retries = retries
         self.rate_limit_timeout = rate_limit_timeout
         self.sleep = sleep
+        self.clock = clock or time.monotonic
         # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a Session's verify=False (psf/requests#3829).
         self.validate_certs = validate_certs
         self.session = requests.Session()
@@ -104,25 +114,62 @@ class DmpilotClient:
 
     # The API's calls.
 
-    def list_handlers(self):
-        """Every handler, across all pages, in id order."""
-        handlers = []
-        page = 1
-        while page <= MAX_PAGES:
-            answer = self.request(Call("GET", "/notification-handlers/", query={"page": page, "results_per_page": PAGE_SIZE},
-                                       what="list the notification handlers"))
+    def list_handlers(self, handler_type=None, search=None):
+        """Every handler (of a type, or whose name contains search), in id order, each once.
+
+        Pages are by offset, so a handler created or deleted while they are read shifts the later pages (rule 14):
+        one could be skipped. When the total changes between pages, the whole list is read again.
+        """
+        query = {"results_per_page": PAGE_SIZE, "order_by": "notification_handler_id", "order_type": "ASC"}
+        if handler_type is not None:
+            query["type"] = handler_type
+        if search is not None:
+            query.update(search=search, search_by="name")
+        for _attempt in range(LIST_ATTEMPTS):
+            handlers = self.read_pages(query)
+            if handlers is not None:
+                return [handlers[handler_id] for handler_id in sorted(handlers)]
+        raise DmpilotError("Could not list the notification handlers: the list changed while it was read, %d times in a row. "
+                           "Handlers are being created or deleted right now: run the task again once that is done." % LIST_ATTEMPTS)
+
+    def read_pages(self, query):
+        """The handlers of every page by id, or None when the list's total changed between two pages."""
+        handlers = {}
+        first_total = None
+        for page in range(1, MAX_PAGES + 1):
+            answer = self.request(Call("GET", "/notification-handlers/", query=dict(query, page=page), what=LIST_WHAT))
             data = answer.get("data")
             if not isinstance(data, list):
                 raise DmpilotError("Could not list the notification handlers: the answer has no list of handlers", hint=JSON_HINT)
-            handlers.extend(handler_of(item, "list the notification handlers") for item in data)
+            total = total_results(answer)
+            if page == 1:
+                first_total = total
+            elif total != first_total:
+                return None
+            for item in data:
+                handler = handler_of(item, LIST_WHAT)
+                # A handler seen twice (the pages shifted under us) counts once.
+                handlers.setdefault(handler["id"], handler)
             if not data or not self.has_next_page(answer, page):
                 return handlers
-            page += 1
         raise DmpilotError("Could not list the notification handlers: the server kept answering more than %d pages" % MAX_PAGES)
 
     def find_by_name(self, name):
-        """Every handler with exactly this name: names need not be unique, so callers decide about several."""
+        """Every handler with exactly this name: names need not be unique, so callers decide about several.
+
+        The server's search (rule 14) answers the names that contain the text, ignoring case; the exact match is ours.
+        A search that finds no such name is confirmed with the whole list before the name is taken to be free, unless
+        its answer already was the whole list (a server without search ignores the option).
+        """
+        found = self.list_handlers(search=name)
+        matches = [handler for handler in found if handler["name"] == name]
+        if matches or any(not like_match(name, handler["name"]) for handler in found):
+            return matches
         return [handler for handler in self.list_handlers() if handler["name"] == name]
+
+    def find_by_name_prefix(self, prefix):
+        """Every handler whose name starts with prefix, with one search (or the whole list)."""
+        return [handler for handler in self.list_handlers(search=prefix) if (handler["name"] or "").startswith(prefix)]
 
     @staticmethod
     def has_next_page(answer, page):
@@ -178,6 +225,7 @@ class DmpilotClient:
         rate_limit_waited = 0.0
         rate_limited = 0
         failures = 0
+        started = self.clock()
         while True:
             try:
                 response = self.send(call)
@@ -190,10 +238,12 @@ class DmpilotClient:
             if response.status_code == 429:
                 rate_limited += 1
                 wait = rate_limit_wait(response, rate_limited)
-                if rate_limit_waited + wait > self.rate_limit_timeout:
+                # The waits are bounded by what they add up to and by the wall clock, whichever is more.
+                spent = max(rate_limit_waited, self.clock() - started)
+                if spent + wait > self.rate_limit_timeout:
                     raise DmpilotError(
                         "Could not %s: the API rate limit was still reached after waiting %.0f seconds of rate_limit_timeout=%s"
-                        % (call.what, rate_limit_waited, self.rate_limit_timeout),
+                        % (call.what, spent, self.rate_limit_timeout),
                         status=429, title=error_title(response), hint=HINTS[429])
                 # A 429 is refused before any work, so even a create may be sent again.
                 rate_limit_waited += wait
@@ -209,33 +259,34 @@ class DmpilotClient:
 
     def send(self, call):
         url = self.api_url + call.path
+        shown = self.shown_url + call.path
         try:
             return self.session.request(call.method, url, params=call.query, data=call.form, timeout=self.timeout, verify=self.validate_certs)
         except requests.exceptions.SSLError as exc:
-            raise transport_error(call, url, "the TLS connection failed (%s)" % short_reason(exc), False,
+            raise transport_error(call, shown, "the TLS connection failed (%s)" % short_reason(exc), False,
                                   "The server's certificate is not trusted. Fix the certificate, or set validate_certs: false "
                                   "for a test server with a self-signed certificate.")
         except requests.exceptions.ConnectTimeout:
             # Nothing was sent yet, so every call may be retried.
-            raise transport_error(call, url, "connecting timed out after %s seconds" % self.timeout, True,
+            raise transport_error(call, shown, "connecting timed out after %s seconds" % self.timeout, True,
                                   "Check api_url and that this host can reach it.")
         except requests.exceptions.ReadTimeout:
-            raise transport_error(call, url, "no answer within timeout=%s seconds" % self.timeout, call.retry_safe,
+            raise transport_error(call, shown, "no answer within timeout=%s seconds" % self.timeout, call.retry_safe,
                                   "The server is slow or overloaded: raise timeout, or try again later.")
         except requests.exceptions.ConnectionError as exc:
             refused = is_connection_refused(exc)
             reason = "the connection was refused" if refused else "the connection was lost (%s)" % short_reason(exc)
-            raise transport_error(call, url, reason, refused or call.retry_safe,
+            raise transport_error(call, shown, reason, refused or call.retry_safe,
                                   "Check api_url and that the dmpilot API is reachable from this host.")
         except requests.exceptions.RequestException as exc:
-            raise transport_error(call, url, "the request failed (%s)" % short_reason(exc), False, "Check api_url.")
+            raise transport_error(call, shown, "the request failed (%s)" % short_reason(exc), False, "Check api_url.")
 
     def decode(self, call, response):
         """The JSON answer of a response, or a DmpilotError that says what went wrong and what to do."""
         text = response.text
         looks_like_html = "html" in response.headers.get("Content-Type", "").lower() or text.lstrip()[:1] == "<"
         if looks_like_html:
-            raise DmpilotError("Could not %s: HTTP %d with an HTML page from %s" % (call.what, response.status_code, self.api_url),
+            raise DmpilotError("Could not %s: HTTP %d with an HTML page from %s" % (call.what, response.status_code, self.shown_url),
                                status=response.status_code, hint=HTML_HINT)
         if response.status_code >= 400:
             raise DmpilotError("Could not %s: HTTP %d" % (call.what, response.status_code), status=response.status_code,
@@ -303,7 +354,11 @@ def error_title(response):
 
 
 def rate_limit_wait(response, attempt):
-    """Seconds to wait after a 429: X-RateLimit-Reset, else Retry-After, else an exponential backoff."""
+    """Seconds to wait after a 429: X-RateLimit-Reset, else Retry-After, but never less than the backoff.
+
+    A reset of 0, a negative one or a moment already past would otherwise be retried at once, in a loop that floods
+    the server; the doubling backoff keeps a wrong header down to a few requests.
+    """
     for header in ("X-RateLimit-Reset", "Retry-After"):
         try:
             seconds = float(response.headers[header])
@@ -312,9 +367,34 @@ def rate_limit_wait(response, attempt):
         if seconds > EPOCH_2001:
             # Some servers send the moment of the reset rather than the seconds until it.
             seconds -= time.time()
-        return max(seconds, 0.0)
+        if not math.isnan(seconds):
+            return max(seconds, backoff(attempt))
     return backoff(attempt)
 
 
 def backoff(attempt):
     return min(BACKOFF_FIRST_WAIT * 2 ** (attempt - 1), BACKOFF_MAX_WAIT)
+
+
+def total_results(answer):
+    """The list's count of (filtered) rows: meta.total_results (rule 4), or the documented meta.total; None if neither."""
+    meta = answer.get("meta") if isinstance(answer.get("meta"), dict) else {}
+    for key in ("total_results", "total"):
+        try:
+            return int(meta[key])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return None
+
+
+def like_match(text, name):
+    """Whether the server's search for text would answer name: SQL's LIKE '%text%', case-insensitive (rule 14)."""
+    pattern = "".join(".*" if char == "%" else "." if char == "_" else re.escape(char) for char in text)
+    return re.search(pattern, name or "", re.IGNORECASE | re.DOTALL) is not None
+
+
+def redacted_url(url):
+    """A URL fit to show: without the user and password it may carry, nor its query."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, OPTION_ALIASES
+from ansible_collections.dmpilot.cloud.plugins.module_utils._module import handler_argument_spec
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
     InvalidHandler,
     changed_fields,
@@ -23,7 +24,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
     wanted_handler,
 )
 
-ITEM_OPTIONS = frozenset(["name", "id", "type", "enabled", "state", "update_strategy"]) | frozenset(FIELDS)
+ITEM_OPTIONS = frozenset(handler_argument_spec())
 
 
 def item_options(item):

@@ -12,6 +12,7 @@ __metaclass__ = type
 import re
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import (
     DEFAULT_API_URL,
@@ -19,8 +20,15 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._client import (
     REQUESTS_IMPORT_ERROR,
     DmpilotClient,
     DmpilotError,
+    redacted_url,
 )
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, TYPE_NAMES
+
+UPDATE_STRATEGIES = ["auto", "update", "recreate"]
+# What a header value can carry unchanged: visible ASCII, no blank inside.
+API_KEY_CHARACTERS = re.compile(r"^[\x21-\x7e]+$")
+# The user:password@ part of a URL, with or without a scheme.
+URL_USERINFO = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/?#]*)@")
 
 
 def connection_argument_spec():
@@ -40,6 +48,20 @@ def settings_argument_spec():
                 for field in FIELDS.values())
 
 
+def handler_argument_spec():
+    """The options of one handler: the single module's own options, and each item of the list module."""
+    spec = dict(
+        name=dict(type="str"),
+        id=dict(type="int"),
+        type=dict(type="str", choices=list(TYPE_NAMES)),
+        enabled=dict(type="bool", aliases=["is_enabled"]),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        update_strategy=dict(type="str", choices=list(UPDATE_STRATEGIES), default="auto"),
+    )
+    spec.update(settings_argument_spec())
+    return spec
+
+
 class DmpilotModule(AnsibleModule):
     """An AnsibleModule with the connection options, checked before any request, and a client."""
 
@@ -47,6 +69,7 @@ class DmpilotModule(AnsibleModule):
         spec = connection_argument_spec()
         spec.update(argument_spec)
         super(DmpilotModule, self).__init__(argument_spec=spec, **kwargs)
+        self.hide_connection_secrets()
         if not HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self.check_connection_options()
@@ -61,11 +84,26 @@ class DmpilotModule(AnsibleModule):
             rate_limit_timeout=self.params["rate_limit_timeout"],
         )
 
+    def hide_connection_secrets(self):
+        """Ansible masks a no_log value only as it was given, so the trimmed key and a password in api_url are added."""
+        # Surrounding blanks are trimmed like every other value: `echo key | ansible-vault encrypt_string` ends in a newline.
+        self.params["api_key"] = (self.params["api_key"] or "").strip()
+        if self.params["api_key"]:
+            self.no_log_values.add(self.params["api_key"])
+        userinfo = URL_USERINFO.match(self.params["api_url"] or "")
+        password = userinfo.group(1).partition(":")[2] if userinfo else ""
+        if password:
+            self.no_log_values.add(password)
+        # A token in a query string is a credential too; api_url must not have one, but the refusal must not show it.
+        query = (self.params["api_url"] or "").partition("?")[2].partition("#")[0]
+        if query:
+            self.no_log_values.add(query)
+
     def check_connection_options(self):
-        if not re.match(r"^https?://[^/\s]+", self.params["api_url"] or ""):
-            self.fail_json(msg="api_url must be an http:// or https:// URL such as %s, not %r." % (DEFAULT_API_URL, self.params["api_url"]))
-        if not (self.params["api_key"] or "").strip():
-            self.fail_json(msg="api_key is empty. Set api_key, or the DMPILOT_API_KEY environment variable, to the key of your dmpilot account.")
+        """Fail, naming the option and showing nothing secret, on connection options that cannot work."""
+        message = connection_problem(self.params)
+        if message:
+            self.fail_json(msg=message)
         for option in ("timeout", "retries", "rate_limit_timeout"):
             minimum = 1 if option == "timeout" else 0
             if self.params[option] < minimum:
@@ -73,6 +111,28 @@ class DmpilotModule(AnsibleModule):
 
     def settings_params(self):
         return dict((name, self.params[name]) for name in FIELDS)
+
+
+def connection_problem(params):
+    """What is wrong with api_url or api_key, in words that show neither a password nor the key; None when nothing is."""
+    api_url = params["api_url"] or ""
+    parts = urlsplit(api_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc.rpartition("@")[2] or re.search(r"\s", api_url):
+        shown = repr(redacted_url(api_url) if "://" in api_url else api_url) if "@" not in parts.path else "the value given"
+        return "api_url must be an http:// or https:// URL such as %s, not %s." % (DEFAULT_API_URL, shown)
+    if URL_USERINFO.match(api_url):
+        return ("api_url must not carry a user name or password (%s): the API authenticates with api_key only, "
+                "and a password in the URL would make requests send it instead of the key. Remove it from api_url."
+                % redacted_url(api_url))
+    if parts.query or parts.fragment:
+        return "api_url must be the root of the API, such as %s, without a query string or fragment." % DEFAULT_API_URL
+    api_key = params["api_key"]
+    if not api_key:
+        return "api_key is empty. Set api_key, or the DMPILOT_API_KEY environment variable, to the key of your dmpilot account."
+    if not API_KEY_CHARACTERS.match(api_key):
+        return ("api_key holds a character that cannot be sent in an HTTP header (a space, a line break, a control character "
+                "or a non-ASCII letter). An API key is printable ASCII: check how it was stored or pasted.")
+    return None
 
 
 def error_details(error):

@@ -13,34 +13,40 @@ module: dmpilot_notification_handler
 short_description: Create, update and delete dmpilot notification handlers
 version_added: 0.1.0
 description:
-  - Manages one notification handler of the dmpilot service, the channel an alert goes to. The types are
-    email, webhook, Slack, Discord, Telegram, Microsoft Teams, Google Chat, X and internal notifications.
+  - Manages one notification handler of the dmpilot service, the channel an alert goes to. O(type) lists the types.
   - The handler is found by O(id), or else by its exact O(name).
   - Options left out are not managed. An update sends only the fields that differ.
   - After every write the module reads the handler back, and fails when the server did not store what was asked for.
+  - Two runs that create the same handler at the same time may both create it. So after a create, the module looks for
+    another handler with the same name and a lower id. If there is one, it deletes the handler it created and converges
+    the one with the lower id instead, which it returns. The lowest id wins, and the racing runs end with one handler.
+  - The server keeps an email handler enabled until the owner of the address confirms it
+    (RV(notification_handler.pending_confirmation=true)), so such a handler cannot be disabled. With O(enabled=false),
+    the task fails, and explains that the owner must confirm the address first.
 author:
   - dmpilot.cloud developers (@dmpilot)
 extends_documentation_fragment:
   - dmpilot.cloud.connection
-  - dmpilot.cloud.connection.action_group
+  - dmpilot.cloud.handler_type
   - dmpilot.cloud.handler_settings
+  - dmpilot.cloud.attributes
+  - dmpilot.cloud.attributes.action_group
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying the target.
     support: full
     details:
-      - Check mode sends no write request. It reports the same changed status and diff as a real run would.
+      - Check mode sends no write request, so it never probes the server for O(update_strategy=auto). It reports the same
+        changed status and diff as a real run would.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
       - The diff shows the name, type, enabled status and each setting. Secret settings show as a mask and a fingerprint.
   idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
     details:
       - Values are compared as the server stores them. Surrounding blanks are trimmed like the server does.
-      - With O(update_strategy=recreate), a change replaces the handler, so its O(id) changes.
+      - With O(update_strategy=recreate), and with O(update_strategy=auto) on a server that mangles updates, a change replaces
+        the handler, so its O(id) changes. A task that finds the handler by O(id) must then be given the new one.
 options:
   name:
     description:
@@ -55,16 +61,10 @@ options:
       - The module never creates a handler for an O(id). If it does not exist, the task fails (O(state=present)) or
         reports no change (O(state=absent)).
     type: int
-  type:
-    description:
-      - The type of the handler. Required to create one.
-      - Changing the type of an existing handler needs all the settings of the new type.
-    type: str
-    choices: [email, webhook, slack, discord, telegram, microsoft_teams, google_chat, x, internal_notification]
   enabled:
     description:
       - Whether the handler sends alerts. Left out, a new handler is enabled and an existing one keeps its status.
-      - An email handler waiting for its owner to confirm the address counts as enabled.
+      - An email handler waiting for its owner to confirm the address counts as enabled, and cannot be disabled.
     type: bool
     aliases: [is_enabled]
   state:
@@ -76,12 +76,24 @@ options:
   update_strategy:
     description:
       - How to apply a change to an existing handler.
-      - V(update) updates it in place, as the API documents.
-      - V(recreate) creates a new handler with the wanted values, checks it, then deletes the old one. The handler gets
-        a new O(id). Use it with a server that mangles updates (the task then fails with O(update_strategy=update)).
+      - The API documents in-place updates, but the published server code stores type C(null) and empty settings on
+        every update. V(auto) and V(update) find out which kind of server they talk to before the first in-place update
+        of a run, without touching a real handler. The module creates a throwaway handler of its own, updates it, reads it
+        back and deletes it. That handler is of type V(internal_notification), which sends nothing, and its name starts with
+        C(dmpilot.cloud update probe). A run that changes nothing never probes. A probe handler left by a run that was
+        killed is removed by a later probe. If the server refuses to create the probe handler, for example because the
+        account reached the handler limit of its plan, the task fails before changing anything, and says which
+        O(update_strategy) to set.
+      - V(auto) updates the handler in place where the server stores updates faithfully, and the O(id) stays. Where it
+        does not, V(auto) replaces the handler like V(recreate), and warns, naming the old and the new id, because anything
+        that refers to the handler by its id must learn the new one.
+      - V(update) always updates in place. On a server found to mangle updates, the task fails before writing to the
+        handler, and says why.
+      - V(recreate) always replaces the handler, and does not probe. It creates a new handler with the wanted values,
+        checks it, then deletes the old one. The handler gets a new O(id).
     type: str
-    choices: [update, recreate]
-    default: update
+    choices: [auto, update, recreate]
+    default: auto
 seealso:
   - module: dmpilot.cloud.dmpilot_notification_handler_info
   - ref: ansible_collections.dmpilot.cloud.docsite.notification_handlers_guide
@@ -122,7 +134,15 @@ EXAMPLES = r"""
     id: 42
     name: Ops email (old)
 
-- name: Work around a server that mangles updates
+- name: Update in place on a server known to store updates faithfully (a patched server); never replace the handler
+  dmpilot.cloud.dmpilot_notification_handler:
+    api_key: "{{ vault_dmpilot_api_key }}"
+    name: Ops webhook
+    type: webhook
+    webhook: "{{ vault_webhook_url }}"
+    update_strategy: update
+
+- name: Always replace the handler on a change, without probing the server
   dmpilot.cloud.dmpilot_notification_handler:
     api_key: "{{ vault_dmpilot_api_key }}"
     name: Ops webhook
@@ -146,6 +166,7 @@ notification_handler:
   returned: success
   type: dict
   contains:
+    # BEGIN the fields of a handler, generated by tools/render_docs.py: edit them there, then run make docs.
     id:
       description: The id of the handler.
       type: int
@@ -157,7 +178,7 @@ notification_handler:
       returned: success
       sample: On-call Slack
     type:
-      description: The type of the handler.
+      description: The type of the handler, one of the choices of O(type).
       type: str
       returned: success
       sample: slack
@@ -176,24 +197,15 @@ notification_handler:
       type: dict
       returned: success
       sample: {"slack": "********#3f2a9c01b7de"}
+    # END the fields of a handler, generated by tools/render_docs.py.
 """
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import run
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import TYPE_NAMES
-from ansible_collections.dmpilot.cloud.plugins.module_utils._module import DmpilotModule, settings_argument_spec
+from ansible_collections.dmpilot.cloud.plugins.module_utils._module import DmpilotModule, handler_argument_spec
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type="str"),
-        id=dict(type="int"),
-        type=dict(type="str", choices=list(TYPE_NAMES)),
-        enabled=dict(type="bool", aliases=["is_enabled"]),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        update_strategy=dict(type="str", choices=["update", "recreate"], default="update"),
-    )
-    argument_spec.update(settings_argument_spec())
-    module = DmpilotModule(argument_spec, required_one_of=[("name", "id")], supports_check_mode=True)
+    module = DmpilotModule(handler_argument_spec(), required_one_of=[("name", "id")], supports_check_mode=True)
     run(module)
 
 

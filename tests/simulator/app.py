@@ -15,6 +15,7 @@ import secrets
 import socket
 import threading
 import time
+import urllib.parse
 
 from werkzeug.wrappers import Request, Response
 
@@ -49,13 +50,14 @@ DROPPED = "dmpilot.dropped"  # environ flag: the app closed the client socket, t
 BOOL_SWITCHES = (
     "b3_rate_limit", "b4_total_results", "b5_int_enabled", "b6_php_int_cast", "b7_email_confirmation",
     "b12_settings_string", "b12_create_full", "b2_delete_empty_body", "b10_sanitize", "b13_update_bug",
-    "api_disabled", "ignore_results_per_page",
+    "api_disabled", "ignore_results_per_page", "b14_filters",
 )
 REALISTIC_ON = (
     "b3_rate_limit", "b4_total_results", "b5_int_enabled", "b6_php_int_cast", "b7_email_confirmation",
-    "b12_settings_string", "b12_create_full", "b2_delete_empty_body", "b10_sanitize",
+    "b12_settings_string", "b12_create_full", "b2_delete_empty_body", "b10_sanitize", "b14_filters",
 )
 LANGUAGES = ("en", "fr", "ru")
+ORDERS = ("asc", "desc")  # b14_default_order
 
 
 def profile_switches(profile):
@@ -63,10 +65,10 @@ def profile_switches(profile):
     if profile not in ("documented", "realistic"):
         raise ValueError("unknown profile %r" % (profile,))
     switches = {name: False for name in BOOL_SWITCHES}
-    switches.update(rate_limit=60, rate_window=60, plan_limit=None, disabled_types=[], b1_language="en")
+    switches.update(rate_limit=60, rate_window=60, plan_limit=None, disabled_types=[], b1_language="en", b14_default_order="asc")
     if profile == "realistic":
         switches.update({name: True for name in REALISTIC_ON})
-        switches["b1_language"] = "fr"
+        switches.update(b1_language="fr", b14_default_order="desc")
     return switches
 
 
@@ -113,6 +115,13 @@ def _parse_language(value):
     return value
 
 
+def _parse_order(value):
+    lowered = value.strip().lower() if isinstance(value, str) else value
+    if lowered not in ORDERS:
+        raise ValueError("order must be one of %s, not %r" % (", ".join(ORDERS), value))
+    return lowered
+
+
 def parse_switch(name, value):
     """Check and convert one switch value (JSON values or command-line strings)."""
     if name in BOOL_SWITCHES:
@@ -123,6 +132,7 @@ def parse_switch(name, value):
         "plan_limit": _parse_plan_limit,
         "disabled_types": _parse_types,
         "b1_language": _parse_language,
+        "b14_default_order": _parse_order,
     }
     if name not in parsers:
         raise ValueError("unknown switch %r" % (name,))
@@ -321,29 +331,102 @@ class HandlerStore:
     def count(self, user_id):
         return len(self.ids_by_user.get(user_id, ()))
 
-    def page(self, user_id, offset, size):
-        ids = self.ids_by_user.get(user_id, [])
-        return [self.by_id[handler_id] for handler_id in ids[offset:offset + size]]
+    def user_ids(self, user_id):
+        """The user's ids, ascending (the store's own list: do not change it)."""
+        return self.ids_by_user.get(user_id, [])
+
+    def discard(self, handler_ids):
+        """Delete these handlers, whoever owns them, as another client would; ids not stored are ignored."""
+        for handler_id in handler_ids:
+            handler = self.by_id.get(handler_id)
+            if handler is not None:
+                self.delete(handler)
 
     def all(self):
         return [self.by_id[handler_id] for handler_id in sorted(self.by_id)]
 
 
+def like_pattern(text):
+    """SQL `LIKE '%text%'` under a case-insensitive collation: `%` is any run of characters, `_` any one."""
+    parts = [".*" if char == "%" else "." if char == "_" else re.escape(char) for char in text]
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+def _null_first(value):
+    """A sort key that puts NULL before any value, as MySQL does in ascending order."""
+    return (0, "") if value is None else (1, value)
+
+
+# Rule 14: the list's order_by values and the sort key of each one (None: the id order).
+ORDER_KEYS = {
+    "notification_handler_id": None,
+    "datetime": lambda handler: handler["datetime"],
+    "last_datetime": lambda handler: _null_first(handler["last_datetime"]),
+    "name": lambda handler: handler["name"].casefold(),  # MySQL's default collation ignores case
+}
+
+
+class ListQuery:
+    """Rule 14: the filter and order options of one list request, as the server applies them.
+
+    `args` is the query string (an empty dict when the server does not know these options), `clean` the input
+    cleaning (rule 10), `descending` the account's default order by id. `carried` lists the (option, value) pairs that
+    the list's links carry on to the other pages (rule 15).
+    """
+
+    def __init__(self, args, clean, descending):
+        self.carried = []
+        self.type = clean(args.get("type", "")) or None
+        if self.type is not None:
+            self.carried.append(("type", self.type))
+        text = clean(args.get("search", "")) if args.get("search_by") == "name" else ""
+        self.search = like_pattern(text) if text else None  # an empty text filters nothing
+        if self.search is not None:
+            self.carried += [("search", text), ("search_by", "name")]
+        self.order_by = args.get("order_by") if args.get("order_by") in ORDER_KEYS else None
+        self.descending = descending
+        if self.order_by is not None:  # order_type counts only with a known order_by; missing or unknown: ASC
+            self.descending = args.get("order_type", "").upper() == "DESC"
+            self.carried += [("order_by", self.order_by), ("order_type", "DESC" if self.descending else "ASC")]
+
+    def keeps(self, handler):
+        if self.type is not None and handler["type"] != self.type:
+            return False
+        return self.search is None or self.search.search(handler["name"]) is not None
+
+    def select(self, store, user_id):
+        """The ids of the user's handlers that the query keeps, in its order (ties: by id, in the same direction)."""
+        ids = store.user_ids(user_id)
+        if self.type is not None or self.search is not None:
+            ids = [handler_id for handler_id in ids if self.keeps(store.by_id[handler_id])]
+        key = ORDER_KEYS.get(self.order_by)
+        if key is not None:
+            return sorted(ids, key=lambda handler_id: (key(store.by_id[handler_id]), handler_id), reverse=self.descending)
+        return ids[::-1] if self.descending else ids
+
+
 class Fault:
-    """A queued fault for the next `times` matching API requests."""
+    """A queued fault for the next `times` matching API requests.
+
+    `query` narrows the match to requests whose query string has those options with those values; `remove` deletes
+    handlers from the store just before the request is served or answered (another client's doing).
+    """
 
     BODIES = ("json", "none", "html", "malformed", "empty")
+    FIELDS = ("method", "path", "match", "query", "times", "status", "body", "delay", "drop", "headers", "remove")
 
     def __init__(self, spec):
         if not isinstance(spec, dict):
             raise ControlError("a fault must be an object")
-        unknown = set(spec) - {"method", "path", "match", "times", "status", "body", "delay", "drop", "headers"}
+        unknown = set(spec) - set(self.FIELDS)
         if unknown:
             raise ControlError("unknown fault fields: %s" % ", ".join(sorted(unknown)))
         self.method = spec.get("method")
         self.method = self.method.upper() if self.method else None
         self.path = spec.get("path") or API_PREFIX
         self.match = spec.get("match", "prefix")
+        self.query = self._query(spec.get("query"))
+        self.remove = self._ids(spec.get("remove"))
         self.times = spec.get("times", 1)
         self.status = spec.get("status")
         self.body = spec.get("body")
@@ -351,10 +434,30 @@ class Fault:
         self.drop = bool(spec.get("drop", False))
         self.headers = spec.get("headers") or {}
         self._check()
-        if self.status is None and not (self.body is not None or self.drop or self.delay):
-            raise ControlError("a fault needs a status, a body, drop or delay")
+        if self.status is None and not (self.body is not None or self.drop or self.delay or self.remove):
+            raise ControlError("a fault needs a status, a body, drop, delay or remove")
         if self.status is None and self.body is not None:
             self.status = 500
+
+    @staticmethod
+    def _query(query):
+        """query: option -> value; a number is taken as its text (page 2 and "2" are the same)."""
+        if query is None:
+            return {}
+        if not isinstance(query, dict):
+            raise ControlError("query must be an object of option -> string value")
+        for option, value in query.items():
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                raise ControlError("query value of %r must be a string, not %r" % (option, value))
+        return {option: str(value) for option, value in query.items()}
+
+    @staticmethod
+    def _ids(ids):
+        if ids is None:
+            return []
+        if not isinstance(ids, list) or not all(isinstance(item, int) and not isinstance(item, bool) for item in ids):
+            raise ControlError("remove must be a list of handler ids")
+        return list(ids)
 
     def _check(self):
         if self.match not in ("prefix", "exact"):
@@ -369,12 +472,14 @@ class Fault:
             raise ControlError("headers must be an object")
 
     @property
-    def delay_only(self):
-        """A fault that only delays: the request is then served normally."""
+    def serves_normally(self):
+        """A fault that only delays and/or removes handlers: the request is then served normally."""
         return self.status is None and not self.drop
 
-    def matches(self, method, path):
+    def matches(self, method, path, args):
         if self.method is not None and self.method != method:
+            return False
+        if any(value not in args.getlist(option) for option, value in self.query.items()):
             return False
         same_path = path.rstrip("/") == self.path.rstrip("/")  # a trailing slash never matters
         return same_path or (self.match == "prefix" and path.startswith(self.path))
@@ -403,8 +508,9 @@ class Fault:
 
     def describe(self):
         return {
-            "method": self.method, "path": self.path, "match": self.match, "times": self.times, "status": self.status,
-            "body": self.body, "delay": self.delay, "drop": self.drop, "headers": self.headers,
+            "method": self.method, "path": self.path, "match": self.match, "query": self.query, "times": self.times,
+            "status": self.status, "body": self.body, "delay": self.delay, "drop": self.drop, "headers": self.headers,
+            "remove": self.remove,
         }
 
 
@@ -458,16 +564,18 @@ class SimulatorApp:
         entry = self.log_entry(request)
         with self.lock:
             fault = self.take_fault(request)
-            if fault is not None and not fault.delay_only:
+            if fault is not None and not fault.serves_normally:
                 entry["fault"] = True
             self.log.append(entry)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)  # outside the lock: other requests go on meanwhile
-        if fault is not None and fault.drop:
-            drop_connection(environ)
-            return Response(b"", 500)  # never reaches the client: the socket is gone
         with self.lock:
-            if fault is not None and not fault.delay_only:
+            if fault is not None:
+                self.store.discard(fault.remove)  # another client's deletes: not logged, not rate limited
+            if fault is not None and fault.drop:
+                drop_connection(environ)
+                return Response(b"", 500)  # never reaches the client: the socket is gone
+            if fault is not None and not fault.serves_normally:
                 response = fault.response(self.title("fault"))
             else:
                 response = self.serve(request)
@@ -476,7 +584,7 @@ class SimulatorApp:
 
     def take_fault(self, request):
         for fault in self.faults:
-            if fault.matches(request.method, request.path):
+            if fault.matches(request.method, request.path, request.args):
                 if fault.consume():
                     self.faults.remove(fault)
                 return fault
@@ -574,20 +682,30 @@ class SimulatorApp:
         size = int(size) if size.isdigit() and int(size) in ALLOWED_RESULTS_PER_PAGE else DEFAULT_RESULTS_PER_PAGE
         if self.switches["ignore_results_per_page"]:
             size = DEFAULT_RESULTS_PER_PAGE
-        total = self.store.count(user_id)
+        # Rule 14: a server that does not know the filter and order options ignores them.
+        query = ListQuery(request.args if self.switches["b14_filters"] else {}, self.clean_query,
+                          self.switches["b14_default_order"] == "desc")
+        ids = query.select(self.store, user_id)
+        total = len(ids)  # rule 15: the filtered rows
         total_pages = math.ceil(total / size)
-        data = [self.view(handler) for handler in self.store.page(user_id, (page - 1) * size, size)]
+        offset = (page - 1) * size
+        data = [self.view(self.store.by_id[handler_id]) for handler_id in ids[offset:offset + size]]
         meta = {"page": page, "results_per_page": size, "total": total, "total_pages": total_pages}
         if self.switches["b4_total_results"]:
             meta["total_results"] = meta.pop("total")
             meta["page"] = raw_page if raw_page is not None else 1
-        link = request.host_url.rstrip("/") + RESOURCE_PATH + "?page=%d&results_per_page=" + str(size)
+        base = request.host_url.rstrip("/") + RESOURCE_PATH
+        carried = "&" + urllib.parse.urlencode(query.carried) if query.carried else ""  # rule 15
+
+        def link(number):
+            return "%s?page=%d&results_per_page=%d%s" % (base, number, size, carried)
+
         links = {
-            "first": link % 1,
-            "last": link % total_pages if total_pages else None,
-            "next": link % (page + 1) if page < total_pages else None,
-            "prev": link % (page - 1) if page > 1 else None,
-            "self": link % page,
+            "first": link(1),
+            "last": link(total_pages) if total_pages else None,
+            "next": link(page + 1) if page < total_pages else None,
+            "prev": link(page - 1) if page > 1 else None,
+            "self": link(page),
         }
         return json_response({"data": data, "meta": meta, "links": links})
 
@@ -633,14 +751,16 @@ class SimulatorApp:
         if self.switches["b13_update_bug"]:
             handler["type"], handler["settings"] = None, {"": ""}
         elif new_type is not None:  # None: a handler already broken by rule 13, updated without a type
-            self.update_settings(handler, new_type, form)
+            self.update_settings(handler, new_type, form, old_is_enabled)
         handler["last_datetime"] = now_string()
         if self.switches["b12_settings_string"]:
             return json_response({"data": self.written_view(handler, old_is_enabled)})
         return json_response({"data": {"id": handler["id"]}})
 
-    def update_settings(self, handler, new_type, form):
-        """Rule 8: fields not sent keep their stored value; email changes restart the confirmation."""
+    def update_settings(self, handler, new_type, form, old_is_enabled):
+        """Rule 8: fields not sent keep their stored value; an email handler restarts its confirmation when the email
+        is missing or new, or when the stored handler is still waiting for confirmation."""
+        pending = handler["type"] == "email" and old_is_enabled == 2
         old_settings = handler["settings"] if handler["type"] is not None else {}
         settings = {}
         for field in TYPES[new_type]:
@@ -650,8 +770,8 @@ class SimulatorApp:
             settings["activation_code"] = old_settings["activation_code"]
         handler["type"], handler["settings"] = new_type, settings
         email_unchanged = "email" in form and settings.get("email") == old_settings.get("email")
-        if new_type == "email" and self.switches["b7_email_confirmation"] and not email_unchanged:
-            start_confirmation(handler)
+        if new_type == "email" and self.switches["b7_email_confirmation"] and (pending or not email_unchanged):
+            start_confirmation(handler)  # overrides an is_enabled sent in the same update
 
     def delete_handler(self, _request, handler):
         self.store.delete(handler)
@@ -661,6 +781,10 @@ class SimulatorApp:
 
     def clean(self, value, limit):
         return sanitize(value, limit) if self.switches["b10_sanitize"] else value
+
+    def clean_query(self, value):
+        """A list option cleaned like any input (rule 10: tags stripped, trimmed; not cut)."""
+        return HTML_TAG.sub("", value).strip() if self.switches["b10_sanitize"] else value
 
     def check_type(self, handler_type):
         if handler_type not in TYPES or handler_type in self.switches["disabled_types"]:
@@ -730,7 +854,9 @@ class SimulatorApp:
         is_enabled = spec.get("is_enabled", 1)
         is_enabled = int(is_enabled) if not isinstance(is_enabled, str) else php_int_cast(is_enabled)
         name = spec.get("name") or "%s%d" % (spec.get("name_prefix", "seed-"), number)
+        dates = {field: seed_datetime(spec, field) for field in ("datetime", "last_datetime") if field in spec}
         handler = self.store.add(self.keys[api_key], handler_type, name, settings, is_enabled)
+        handler.update(dates)  # so that a test can order by these (rule 14)
         if handler_type == "email" and is_enabled == 2 and "activation_code" not in settings:
             settings["activation_code"] = new_activation_code()
         return handler
@@ -772,6 +898,18 @@ class SimulatorApp:
         handler["is_enabled"] = 1
         handler["settings"].pop("activation_code", None)
         return {"id": handler["id"], "is_enabled": 1}
+
+
+def seed_datetime(spec, field):
+    """A seeded `datetime` or `last_datetime`: "YYYY-MM-DD HH:MM:SS", or null for last_datetime."""
+    value = spec[field]
+    if value is None and field == "last_datetime":
+        return None
+    try:
+        datetime.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError) as error:
+        raise ControlError("%s must be a \"YYYY-MM-DD HH:MM:SS\" string, not %r" % (field, value)) from error
+    return value
 
 
 def new_activation_code():

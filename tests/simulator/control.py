@@ -68,6 +68,7 @@ class Simulator:
         self._call("DELETE", "log")
 
     def fault(self, **spec):
+        """Queue a fault (fields in docs/dev/simulator-contract.md), e.g. fault(method="GET", query={"page": "2"}, remove=[3])."""
         return self._call("POST", "faults", spec)["fault"]
 
     def faults(self):

@@ -91,7 +91,8 @@ def test_2500_handlers_cost_three_list_requests(simulator, client, profile):
     handlers = client.list_handlers()
     assert [handler["id"] for handler in handlers] == ids
     lists = api_requests(simulator, "GET")
-    assert [entry["query"] for entry in lists] == [{"page": str(page), "results_per_page": str(PAGE_SIZE)} for page in (1, 2, 3)]
+    ordered_by_id = {"results_per_page": str(PAGE_SIZE), "order_by": "notification_handler_id", "order_type": "ASC"}
+    assert [entry["query"] for entry in lists] == [dict(ordered_by_id, page=str(page)) for page in (1, 2, 3)]
 
 
 def test_a_server_that_ignores_results_per_page_is_followed_to_the_end(simulator, client):

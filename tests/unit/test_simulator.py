@@ -2,6 +2,7 @@
 
 import json
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -441,6 +442,37 @@ def test_b7_off_email_handlers_are_enabled_at_once(simulator):
         simulator.confirm(handler_id)
 
 
+def test_b8_an_update_of_a_pending_email_handler_restarts_the_confirmation(simulator):
+    simulator.config(b7_email_confirmation=True)
+    handler_id = create(simulator, name="e", type="email", email="a@x.y")
+    first_code = stored(simulator, handler_id)["settings"]["activation_code"]
+    response = update(simulator, handler_id, email="a@x.y", is_enabled="0")
+    assert response.status_code == 200
+    handler = stored(simulator, handler_id)
+    assert handler["is_enabled"] == 2, "a pending email handler cannot be disabled"
+    assert handler["settings"]["activation_code"] != first_code
+    update(simulator, handler_id, name="renamed", email="a@x.y", is_enabled="1")
+    assert stored(simulator, handler_id)["is_enabled"] == 2
+
+
+def test_b8_a_confirmed_email_handler_can_still_be_disabled(simulator):
+    simulator.config(b7_email_confirmation=True)
+    handler_id = create(simulator, name="e", type="email", email="a@x.y")
+    simulator.confirm(handler_id)
+    assert update(simulator, handler_id, email="a@x.y", is_enabled="0").status_code == 200
+    handler = stored(simulator, handler_id)
+    assert handler["is_enabled"] == 0
+    assert "activation_code" not in handler["settings"]
+    update(simulator, handler_id, email="a@x.y", is_enabled="1")
+    assert stored(simulator, handler_id)["is_enabled"] == 1
+
+
+def test_b8_without_b7_a_pending_email_handler_can_be_disabled(simulator):
+    [handler_id] = simulator.seed(handlers=[{"name": "e", "type": "email", "settings": {"email": "a@x.y"}, "is_enabled": 2}])
+    update(simulator, handler_id, email="a@x.y", is_enabled="0")
+    assert stored(simulator, handler_id)["is_enabled"] == 0
+
+
 def test_b12_settings_string_in_update_answer_with_the_old_is_enabled(simulator):
     handler_id = create(simulator, name="n", type="telegram", telegram="1:t", telegram_chat_id="5")
     simulator.config(b12_settings_string=True)
@@ -533,6 +565,189 @@ def test_b13_off_update_keeps_type_and_settings(simulator):
     assert (data["type"], data["settings"]) == ("slack", {"slack": "s"})
 
 
+# ----- rules 14 and 15: the list's filter and order options -----
+
+def listed(simulator, key="test-key", **params):
+    """The ids a list answers for these query options, and its body."""
+    body = call(simulator, "GET", key=key, params=params).json()
+    return [handler["id"] for handler in body["data"]], body
+
+
+NAMES = ["Work email", "work-2", "Home", "Network ops", "w_rk", "100% uptime", "Homework"]
+
+
+def seed_names(simulator, names=NAMES, handler_type="slack"):
+    return simulator.seed(handlers=[{"name": name, "type": handler_type} for name in names])
+
+
+@pytest.mark.parametrize("search, expected", [
+    ("work", ["Work email", "work-2", "Network ops", "Homework"]),
+    ("WORK", ["Work email", "work-2", "Network ops", "Homework"]),
+    ("home", ["Home", "Homework"]),
+    ("w_rk", ["Work email", "work-2", "Network ops", "w_rk", "Homework"]),
+    ("h%w", ["Homework"]),
+    ("%", NAMES),
+    ("0% u", ["100% uptime"]),
+    ("work-", ["work-2"]),
+    ("nothing", []),
+])
+def test_b14_search_by_name_is_a_case_insensitive_like_with_wildcards(simulator, search, expected):
+    seed_names(simulator)
+    simulator.config(b14_filters=True)
+    ids, body = listed(simulator, search=search, search_by="name")
+    assert [simulator.handler(handler_id)["name"] for handler_id in ids] == expected
+    assert body["meta"]["total"] == len(expected)
+
+
+def test_b14_search_text_is_cleaned_like_any_input(simulator):
+    seed_names(simulator)
+    simulator.config(b14_filters=True, b10_sanitize=True)
+    assert listed(simulator, search="  <b>home</b> ", search_by="name")[0] == [3, 7]
+    everything = listed(simulator)[0]
+    assert listed(simulator, search=" <i></i> ", search_by="name")[0] == everything, "empty after cleaning: no filter"
+    simulator.config(b10_sanitize=False)
+    assert listed(simulator, search="  <b>home</b> ", search_by="name")[0] == []
+    assert listed(simulator, search="home ", search_by="name")[0] == []
+
+
+@pytest.mark.parametrize("params", [
+    {"search": "home"}, {"search": "home", "search_by": "email"}, {"search": "home", "search_by": "Name"},
+    {"search": "", "search_by": "name"},
+])
+def test_b14_search_without_search_by_name_is_ignored(simulator, params):
+    seed_names(simulator)
+    simulator.config(b14_filters=True)
+    ids, body = listed(simulator, **params)
+    assert ids == list(range(1, len(NAMES) + 1))
+    assert body["meta"]["total"] == len(NAMES)
+
+
+def test_b14_type_filter_is_exact(simulator):
+    simulator.seed(handlers=[{"type": "slack"}, {"type": "email"}, {"type": "webhook"}, {"type": "email"}])
+    simulator.seed(1, api_key="other-key", type="email")
+    simulator.config(b14_filters=True)
+    assert listed(simulator, type="email")[0] == [2, 4]
+    assert listed(simulator, type="slack")[0] == [1]
+    assert listed(simulator, type="Email")[0] == []
+    assert listed(simulator, type="emai")[0] == []
+    assert listed(simulator, type="")[0] == [1, 2, 3, 4]
+    assert listed(simulator, type="email", search="seed-4", search_by="name")[0] == [4]
+
+
+ORDER_SEED = [
+    {"name": "b", "datetime": "2025-01-03 10:00:00", "last_datetime": None},
+    {"name": "C", "datetime": "2025-01-01 10:00:00", "last_datetime": "2025-02-03 00:00:00"},
+    {"name": "a", "datetime": "2025-01-04 10:00:00", "last_datetime": None},
+    {"name": "D", "datetime": "2025-01-02 10:00:00", "last_datetime": "2025-02-01 00:00:00"},
+]
+
+
+@pytest.mark.parametrize("order_by, order_type, expected", [
+    ("notification_handler_id", "ASC", [1, 2, 3, 4]),
+    ("notification_handler_id", "DESC", [4, 3, 2, 1]),
+    ("name", "ASC", [3, 1, 2, 4]),  # case-insensitive: a b C D (a binary order would be C D a b)
+    ("name", "DESC", [4, 2, 1, 3]),
+    ("datetime", "ASC", [2, 4, 1, 3]),
+    ("datetime", "DESC", [3, 1, 4, 2]),
+    ("last_datetime", "ASC", [1, 3, 4, 2]),  # NULL first; ties by id
+    ("last_datetime", "DESC", [2, 4, 3, 1]),
+    ("name", "desc", [4, 2, 1, 3]),  # order_type is case-insensitive
+    ("name", "Desc", [4, 2, 1, 3]),
+    ("name", None, [3, 1, 2, 4]),  # a missing order_type is ASC
+    ("name", "down", [3, 1, 2, 4]),  # so is an unknown one
+])
+@pytest.mark.parametrize("default_order", ["asc", "desc"])
+def test_b14_order_by_and_order_type(simulator, order_by, order_type, expected, default_order):
+    simulator.seed(handlers=[dict(spec, type="slack") for spec in ORDER_SEED])
+    simulator.config(b14_filters=True, b14_default_order=default_order)
+    params = {"order_by": order_by} if order_type is None else {"order_by": order_by, "order_type": order_type}
+    assert listed(simulator, **params)[0] == expected
+
+
+@pytest.mark.parametrize("params", [{}, {"order_by": "type"}, {"order_by": "Name", "order_type": "ASC"}, {"order_type": "ASC"},
+                                    {"order_type": "DESC"}])
+@pytest.mark.parametrize("default_order, expected", [("asc", [1, 2, 3, 4]), ("desc", [4, 3, 2, 1])])
+def test_b14_without_a_known_order_by_the_default_order_applies(simulator, params, default_order, expected):
+    simulator.seed(handlers=[dict(spec, type="slack") for spec in ORDER_SEED])
+    simulator.config(b14_filters=True, b14_default_order=default_order)
+    ids, body = listed(simulator, **params)
+    assert ids == expected
+    assert "order_by" not in body["links"]["self"]
+
+
+def test_b14_default_order_desc_in_the_realistic_profile(simulator):
+    config = simulator.reset("realistic")
+    assert config["switches"]["b14_default_order"] == "desc"
+    simulator.seed(30)
+    first, body = listed(simulator)
+    assert first == list(range(30, 5, -1))
+    assert listed(simulator, page=2)[0] == [5, 4, 3, 2, 1]
+    assert body["meta"]["total_results"] == 30
+    assert listed(simulator, order_by="notification_handler_id", order_type="ASC")[0] == list(range(1, 26))
+    simulator.config(b14_filters=False)
+    assert listed(simulator, order_by="notification_handler_id", order_type="ASC")[0] == first, "an older server: default order"
+    assert simulator.reset("documented")["switches"]["b14_default_order"] == "asc"
+
+
+def test_b14_totals_and_links_count_and_carry_the_filters(simulator):
+    simulator.seed(handlers=[{"name": "alpha-%d" % number, "type": "slack" if number % 3 else "email"} for number in range(1, 31)])
+    simulator.seed(handlers=[{"name": "beta-%d" % number, "type": "slack"} for number in range(1, 6)])
+    simulator.config(b14_filters=True, b4_total_results=True)
+    options = {"type": "slack", "search": "ALP%a-", "search_by": "name", "order_by": "name", "order_type": "desc"}
+    expected = sorted((h["id"] for h in simulator.handlers() if h["type"] == "slack" and h["name"].startswith("alpha-")),
+                      key=lambda handler_id: "alpha-%d" % handler_id, reverse=True)
+    assert len(expected) == 20
+    ids, body = listed(simulator, results_per_page=10, **options)
+    assert ids == expected[:10]
+    assert (body["meta"]["total_results"], body["meta"]["total_pages"]) == (20, 2)
+    carried = {"type": ["slack"], "search": ["ALP%a-"], "search_by": ["name"], "order_by": ["name"], "order_type": ["DESC"]}
+    for name, page in (("first", "1"), ("last", "2"), ("next", "2"), ("self", "1")):
+        query = parse_qs(urlsplit(body["links"][name]).query)
+        assert query == dict(carried, page=[page], results_per_page=["10"]), name
+    assert body["links"]["prev"] is None
+    following = requests.get(body["links"]["next"], headers={"Authorization": "Bearer test-key"}, timeout=10).json()
+    assert [handler["id"] for handler in following["data"]] == expected[10:]
+    assert following["links"]["next"] is None
+    assert parse_qs(urlsplit(following["links"]["prev"]).query) == dict(carried, page=["1"], results_per_page=["10"])
+    simulator.config(b4_total_results=False)
+    meta = listed(simulator, results_per_page=10, **options)[1]["meta"]
+    assert (meta["total"], meta["total_pages"]) == (20, 2)
+    assert listed(simulator, type="internal_notification")[1]["meta"] == {"page": 1, "results_per_page": 25, "total": 0,
+                                                                         "total_pages": 0}
+
+
+def test_b14_off_the_options_are_ignored(simulator):
+    seed_names(simulator)
+    simulator.seed(handlers=[{"name": "Home", "type": "email"}])
+    options = {"type": "email", "search": "home", "search_by": "name", "order_by": "name", "order_type": "DESC"}
+    ids, body = listed(simulator, results_per_page=10, **options)
+    assert ids == list(range(1, 9))
+    assert body["meta"]["total"] == 8
+    assert body["links"]["self"].endswith("?page=1&results_per_page=10")
+    simulator.config(b14_default_order="desc")
+    assert listed(simulator, **options)[0] == list(range(8, 0, -1))
+    simulator.config(b14_filters=True)
+    assert listed(simulator, **options)[0] == [8]
+
+
+def test_b14_default_order_is_validated(simulator):
+    assert simulator.config(b14_default_order=" DESC ")["switches"]["b14_default_order"] == "desc"
+    for value in ("sideways", "", 1, None, True):
+        with pytest.raises(SimulatorError):
+            simulator.config(b14_default_order=value)
+    assert simulator.config()["switches"]["b14_default_order"] == "desc"
+
+
+def test_seed_datetimes_are_checked(simulator):
+    with pytest.raises(SimulatorError):
+        simulator.seed(handlers=[{"datetime": "yesterday"}])
+    with pytest.raises(SimulatorError):
+        simulator.seed(handlers=[{"datetime": None}])
+    [handler_id] = simulator.seed(handlers=[{"datetime": "2024-05-06 07:08:09", "last_datetime": "2024-05-07 00:00:00"}])
+    data = get(simulator, handler_id).json()["data"]
+    assert (data["datetime"], data["last_datetime"]) == ("2024-05-06 07:08:09", "2024-05-07 00:00:00")
+
+
 def test_api_disabled_answers_the_html_404_page(simulator):
     create(simulator, name="n", type="slack", slack="s")
     simulator.config(api_disabled=True)
@@ -566,8 +781,9 @@ def test_realistic_profile_turns_the_part_b_switches_on(simulator):
     on = [name for name, value in switches.items() if value is True]
     assert sorted(on) == sorted([
         "b3_rate_limit", "b4_total_results", "b5_int_enabled", "b6_php_int_cast", "b7_email_confirmation",
-        "b12_settings_string", "b12_create_full", "b2_delete_empty_body", "b10_sanitize",
+        "b12_settings_string", "b12_create_full", "b2_delete_empty_body", "b10_sanitize", "b14_filters",
     ])
+    assert switches["b14_default_order"] == "desc"
     data = call(simulator, "POST", data={"name": "e", "type": "email", "email": "a@x.y"}).json()["data"]
     assert (data["id"], data["is_enabled"], json.loads(data["settings"])) == ("1", 2, {"email": "a@x.y"})
 
@@ -691,6 +907,76 @@ def test_fault_spec_is_checked(simulator):
         simulator.fault(body="weird", status=500)
     with pytest.raises(SimulatorError):
         simulator.fault(path="/api/")
+
+
+def test_fault_matches_the_query_string(simulator):
+    simulator.seed(30)
+    simulator.fault(method="GET", path="/api/notification-handlers", query={"page": "2"}, status=500, times=None)
+    statuses = [call(simulator, "GET", params=params).status_code for params in (
+        {}, {"page": "1"}, {"page": "2"}, {"page": "2", "results_per_page": "10"}, {"page": "3"}, {"results_per_page": "2"})]
+    assert statuses == [200, 200, 500, 500, 200, 200]
+    assert get(simulator, 1, key="test-key").status_code == 200
+    simulator.clear_faults()
+    simulator.fault(method="GET", query={"page": 2, "type": "slack"}, status=502)
+    assert call(simulator, "GET", params={"page": "2"}).status_code == 200
+    assert call(simulator, "GET", params={"type": "slack", "page": "2", "order_by": "name"}).status_code == 502
+    assert simulator.faults() == []
+
+
+def test_fault_with_a_query_delays_only_the_matching_page(simulator):
+    simulator.seed(30)
+    fault = simulator.fault(method="GET", path="/api/notification-handlers", query={"page": "2"}, delay=0.5)
+    assert fault["query"] == {"page": "2"}
+    started = time.monotonic()
+    assert call(simulator, "GET", params={"page": "1"}).status_code == 200
+    assert time.monotonic() - started < 0.5
+    started = time.monotonic()
+    response = call(simulator, "GET", params={"page": "2"})
+    assert time.monotonic() - started >= 0.5
+    assert [handler["id"] for handler in response.json()["data"]] == [26, 27, 28, 29, 30]
+
+
+def test_fault_remove_moves_a_handler_across_a_page_boundary(simulator):
+    simulator.seed(30)
+    simulator.config(b3_rate_limit=True)
+    fault = simulator.fault(method="GET", path="/api/notification-handlers", query={"page": "2"}, remove=[3, 999])
+    assert (fault["remove"], fault["status"], fault["times"]) == ([3, 999], None, 1)
+    first = call(simulator, "GET", params={"page": "1", "results_per_page": "10"})
+    assert [handler["id"] for handler in first.json()["data"]] == list(range(1, 11))
+    second = call(simulator, "GET", params={"page": "2", "results_per_page": "10"})
+    assert second.status_code == 200
+    assert [handler["id"] for handler in second.json()["data"]] == list(range(12, 22)), "handler 11 moved to page 1"
+    assert second.json()["meta"]["total"] == 29
+    assert simulator.handler(3) is None
+    assert [first.headers["X-RateLimit-Remaining"], second.headers["X-RateLimit-Remaining"]] == ["59", "58"]
+    entries = simulator.log()
+    assert [(entry["method"], entry["query"].get("page"), entry["status"]) for entry in entries] == [("GET", "1", 200), ("GET", "2", 200)]
+    assert all("fault" not in entry for entry in entries)
+    assert simulator.faults() == []
+    assert call(simulator, "GET", params={"page": "2", "results_per_page": "10"}).json()["meta"]["total"] == 29
+
+
+def test_fault_remove_with_a_status_removes_then_answers_the_fault(simulator):
+    simulator.seed(3)
+    theirs = simulator.seed(1, api_key="other-key")[0]
+    simulator.fault(method="POST", status=503, remove=[1, theirs])
+    response = call(simulator, "POST", "/2", data={"name": "renamed"})
+    assert response.status_code == 503
+    assert [handler["id"] for handler in simulator.handlers()] == [2, 3]
+    assert stored(simulator, 2)["name"] == "seed-2"
+    assert simulator.log()[-1]["fault"] is True
+    simulator.fault(method="DELETE", remove=[2])
+    assert_error(call(simulator, "DELETE", "/2"), 404)
+    assert [handler["id"] for handler in simulator.handlers()] == [3]
+
+
+@pytest.mark.parametrize("spec", [
+    {"query": ["page", "2"], "status": 500}, {"query": {"page": ["2"]}, "status": 500}, {"query": {"page": True}, "status": 500},
+    {"remove": 3}, {"remove": ["3"]}, {"remove": [True]}, {"remove": []}, {"query": {"page": "2"}},
+])
+def test_fault_query_and_remove_are_checked(simulator, spec):
+    with pytest.raises(SimulatorError):
+        simulator.fault(**spec)
 
 
 # ----- log, seed, reset, command line -----
@@ -845,4 +1131,13 @@ def test_tls_serves_https_with_a_certificate_generated_at_start():
 def test_cert_file_needs_tls():
     with pytest.raises(SimulatorError, match="--cert-file needs --tls"):
         with start_simulator(extra_args=["--cert-file", "cert.pem"]):
+            pass
+
+
+def test_command_line_b14_default_order():
+    with start_simulator(extra_args=["--switch", "b14_default_order=DESC", "--seed", "3"]) as started:
+        assert started.config()["switches"]["b14_default_order"] == "desc"
+        assert [handler["id"] for handler in call(started, "GET").json()["data"]] == [3, 2, 1]
+    with pytest.raises(SimulatorError, match="order must be one of asc, desc"):
+        with start_simulator(extra_args=["--switch", "b14_default_order=up"]):
             pass
