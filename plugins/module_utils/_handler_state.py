@@ -35,6 +35,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
     differences,
     masked_handler,
     merged_handler,
+    resolve_masked_secrets,
     wanted_handler,
 )
 from ansible_collections.dmpilot.cloud.plugins.module_utils._module import error_details
@@ -53,6 +54,38 @@ MANGLED_UPDATES = ("this dmpilot server mangles updates: a test update of a thro
 
 class HandlerStateFailure(Exception):
     """The task must fail with this message; nothing more needs saying."""
+
+
+class Change:
+    """What one wanted handler needs: action is create, update, delete, or None when it is as wanted.
+
+    Once applied, stored is the handler as the server keeps it (None once deleted), or, in check mode, the prediction.
+    """
+
+    def __init__(self, action, wanted, expected=None, current=None, form=None, stored=None):
+        self.action = action
+        self.wanted = wanted
+        self.expected = expected
+        self.current = current
+        self.form = form
+        self.stored = stored
+        self.replaces = False  # set by apply() for an update the server cannot take in place
+        self.new_id = None
+
+    @property
+    def creates(self):
+        return self.action == "create" or (self.action == "update" and self.replaces)
+
+    @property
+    def before(self):
+        return self.current
+
+    def predicted(self):
+        if self.action == "create":
+            return dict(self.expected, id=None, pending_confirmation=False)
+        if self.action == "update":
+            return dict(self.expected, id=self.current["id"], pending_confirmation=self.current["pending_confirmation"])
+        return None
 
 
 class HandlerState:
@@ -88,31 +121,133 @@ class HandlerState:
                                       "and remove or rename the others." % (len(matches), name, ", ".join(str(h["id"]) for h in matches)))
         return matches[0] if matches else None
 
-    # The states.
+    # What to write.
 
-    def present(self, wanted, current):
+    def plan(self, wanted, current, state="present"):
+        """The change that brings current to wanted: the single module and each item of the list module plan alike."""
+        if state == "absent":
+            return Change("delete" if current is not None else None, wanted, current=current)
         if current is None:
             check_creatable(wanted)
-            return self.create(wanted)
+            resolve_masked_secrets(wanted, None, self.salt)
+            return Change("create", wanted, merged_handler(wanted))
+        wanted = resolve_masked_secrets(wanted, current, self.salt)
         form = changed_fields(wanted, current)
         if not form:
-            return self.result(False, current, current)
+            return Change(None, wanted, current=current, stored=current)
         expected = merged_handler(wanted, current)
         check_can_disable(expected, current)
-        if self.check_mode:
-            return self.result(True, current, dict(expected, id=current["id"], pending_confirmation=current["pending_confirmation"]))
-        if self.replaces(current):
-            return self.replace(wanted, expected, current)
-        self.update(current["id"], form)
-        return self.result(True, current, self.verified(current["id"], self.client.get_handler(current["id"]), expected, "updated"))
+        return Change("update", wanted, expected, current, form)
+
+    # The single module's states.
+
+    def present(self, wanted, current):
+        change = self.plan(wanted, current)
+        self.apply([change])
+        return self.result(change)
 
     def absent(self, current):
-        if current is not None and not self.check_mode:
-            self.delete(current["id"], current["name"])
-        return dict(changed=current is not None, notification_handler={},
-                    diff=dict(before=diff_view(current, self.salt), after={}))
+        change = Change("delete" if current is not None else None, {}, current=current)
+        self.apply([change])
+        return self.result(change)
 
-    # How a change is written.
+    def result(self, change):
+        """The single module's result for one change."""
+        return dict(changed=bool(change.action), notification_handler=masked_handler(change.stored, self.salt),
+                    diff=dict(before=diff_view(change.before, self.salt), after=diff_view(change.stored, self.salt)))
+
+    # Writing.
+
+    def apply(self, changes, list_pages=None):
+        """Write the changes, verify them with as few reads as possible, and set each change's stored handler.
+
+        Everything that can refuse is decided before the first write. Creates come first (new handlers and the
+        replacements of handlers that cannot be updated in place), then updates, then one read-back; deletes come
+        last, so a failure before them deletes nothing. list_pages is the cost of reading the whole list, when known.
+        In check mode nothing is written: each change's stored handler is the prediction.
+        """
+        writes = [change for change in changes if change.action]
+        if self.check_mode:
+            for change in writes:
+                change.stored = change.predicted()
+            return changes
+        for change in writes:
+            if change.action == "update":
+                change.replaces = self.replaces(change.current)
+        for change in writes:
+            if change.creates:
+                self.check_can_create_disabled(change.expected)
+        for change in writes:
+            if change.creates:
+                change.new_id = self.create_as(change.expected)
+            elif change.action == "update":
+                self.update(change.current["id"], change.form)
+        self.read_back([change for change in writes if change.action != "delete"], list_pages)
+        for change in writes:
+            if change.action == "update" and change.replaces:
+                self.remove_replaced(change)
+        for change in writes:
+            if change.action == "delete":
+                self.delete(change.current["id"], change.current["name"], gone_ok=True)
+        return changes
+
+    def read_back(self, changes, list_pages):
+        """Read every written handler back: one whole list, or per handler where that costs fewer requests.
+
+        A created handler is read with the others of its name, to see whether a racing run created it too.
+        """
+        if not changes:
+            return
+        if list_pages is not None and list_pages <= len(changes):
+            everything = self.client.list_handlers()
+            read = dict((handler["id"], handler) for handler in everything).get
+
+            def named(name):
+                return [handler for handler in everything if handler["name"] == name]
+        else:
+            named = self.client.find_by_name
+            read = self.client.get_handler
+        for change in changes:
+            if change.creates:
+                self.settle(change, named(change.expected["name"]), read)
+            else:
+                change.stored = self.verified(change.current["id"], read(change.current["id"]), change.expected, "updated")
+
+    def settle(self, change, same_name, read):
+        """Verify a created handler; where a racing run created one of the same name with a lower id, that one wins."""
+        new_id = change.new_id
+        stored = next((handler for handler in same_name if handler["id"] == new_id), None) or read(new_id)
+        done = "created" if change.action == "create" else "created to replace handler %d" % change.current["id"]
+        change.stored = self.verified_or_removed(new_id, stored, change.expected, done)
+        predecessor = change.current["id"] if change.current else None
+        rivals = [handler for handler in same_name if handler["id"] < new_id and handler["id"] != predecessor]
+        if not rivals:
+            return
+        winner = min(rivals, key=lambda handler: handler["id"])
+        self.delete(new_id, winner["name"])
+        self.warnings.append("Notification handler %r was created at the same time by this run (id %d) and by another one (id %d). "
+                             "The lowest id wins: this run deleted handler %d and manages handler %d."
+                             % (winner["name"], new_id, winner["id"], new_id, winner["id"]))
+        converge = self.plan(change.wanted, winner)
+        self.apply([converge])
+        change.stored = converge.stored
+        if change.current is not None:
+            self.delete(change.current["id"], change.current["name"], gone_ok=True)
+            change.replaces = False  # its predecessor is gone already
+
+    def remove_replaced(self, change):
+        """Delete the handler a verified new one replaces."""
+        current, new_id = change.current, change.stored["id"]
+        try:
+            self.delete(current["id"], current["name"], gone_ok=True)
+        except DmpilotError as error:
+            raise HandlerStateFailure("Notification handler %d was created to replace handler %d (%r), but deleting handler %d failed: %s "
+                                      "Both exist now. Delete handler %d (id: %d, state: absent), then run the task again."
+                                      % (new_id, current["id"], current["name"], current["id"], error, current["id"], current["id"]))
+        if self.update_strategy != "recreate":
+            self.warnings.append("Notification handler %r was replaced, because this server cannot update a handler in place without "
+                                 "breaking it: its id changed from %d to %d. Anything that refers to it by id must use %d."
+                                 % (change.stored["name"], current["id"], new_id, new_id))
 
     def replaces(self, current):
         """Whether a change to current replaces it (True) or updates it in place (False); fails where neither is safe."""
@@ -133,62 +268,6 @@ class HandlerState:
         raise HandlerStateFailure("enabled: %r cannot be made disabled on this server. The API ignores is_enabled on create, so a "
                                   "disabled handler is created and then updated, and %s. Nothing was changed. Leave enabled out "
                                   "(or true), or delete the handler with state: absent." % (expected["name"], self.mangled))
-
-    def create(self, wanted):
-        expected = merged_handler(wanted)
-        if self.check_mode:
-            return self.result(True, None, dict(expected, id=None, pending_confirmation=False))
-        self.check_can_create_disabled(expected)
-        new_id = self.create_as(expected)
-        stored, winner = self.settled(new_id, expected, "created")
-        if winner is not None:
-            return self.yield_to(winner, wanted, new_id, None)
-        return self.result(True, None, stored)
-
-    def replace(self, wanted, expected, current):
-        """Create the new handler first, and delete the old one only once the new one is verified."""
-        self.check_can_create_disabled(expected)
-        new_id = self.create_as(expected)
-        stored, winner = self.settled(new_id, expected, "created to replace handler %d" % current["id"], predecessor=current["id"])
-        if winner is not None:
-            return self.yield_to(winner, wanted, new_id, current)
-        try:
-            self.delete(current["id"], current["name"], gone_ok=True)
-        except DmpilotError as error:
-            raise HandlerStateFailure("Notification handler %d was created to replace handler %d (%r), but deleting handler %d failed: %s "
-                                      "Both exist now. Delete handler %d (id: %d, state: absent), then run the task again."
-                                      % (new_id, current["id"], current["name"], current["id"], error, current["id"], current["id"]))
-        if self.update_strategy != "recreate":
-            self.warnings.append("Notification handler %r was replaced, because this server cannot update a handler in place without "
-                                 "breaking it: its id changed from %d to %d. Anything that refers to it by id must use %d."
-                                 % (stored["name"], current["id"], new_id, new_id))
-        return self.result(True, current, stored)
-
-    def yield_to(self, winner, wanted, own_id, predecessor):
-        """Another run created the same handler at the same time, with a lower id: delete ours and converge theirs."""
-        self.delete(own_id, winner["name"])
-        self.warnings.append("Notification handler %r was created at the same time by this run (id %d) and by another one (id %d). "
-                             "The lowest id wins: this run deleted handler %d and manages handler %d."
-                             % (winner["name"], own_id, winner["id"], own_id, winner["id"]))
-        if predecessor is not None:
-            self.delete(predecessor["id"], predecessor["name"], gone_ok=True)
-        result = self.present(wanted, winner)
-        result.update(changed=True)
-        result["diff"]["before"] = diff_view(predecessor, self.salt)
-        return result
-
-    def settled(self, new_id, expected, done, predecessor=None):
-        """The created handler read back, and the handler of the same name with the lowest id, if that is not this one.
-
-        One search by name serves both: it holds the new handler and any rival a racing run created.
-        """
-        named = self.client.find_by_name(expected["name"])
-        stored = next((handler for handler in named if handler["id"] == new_id), None)
-        if stored is None:
-            stored = self.client.get_handler(new_id)
-        stored = self.verified_or_removed(new_id, stored, expected, done)
-        rivals = [handler for handler in named if handler["id"] < new_id and handler["id"] != predecessor]
-        return stored, (min(rivals, key=lambda handler: handler["id"]) if rivals else None)
 
     def create_as(self, expected):
         """Create a handler. The API ignores is_enabled on create, so a disabled one is created, then disabled."""
@@ -251,11 +330,6 @@ class HandlerState:
         if self.faithful_updates is None:
             self.faithful_updates, self.mangled = UpdateProbe(self.client, self.clock, self.warnings).run()
         return self.faithful_updates
-
-    def result(self, changed, before, after):
-        returned = masked_handler(after, self.salt)
-        return dict(changed=changed, notification_handler=returned,
-                    diff=dict(before=diff_view(before, self.salt), after=diff_view(after, self.salt)))
 
     def failure_details(self):
         """What a failure must add once this run has written: changed, and what was written."""

@@ -34,6 +34,8 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types impor
 
 MASK = "********"
 FINGERPRINT_LENGTH = 12
+# A secret as this collection shows it: the mask and the keyed fingerprint of the value.
+MASKED_VALUE = re.compile(r"^[*]{8}#[0-9a-f]{%d}$" % FINGERPRINT_LENGTH)
 
 # The server's is_enabled: 0 disabled, 1 enabled, 2 enabled but waiting for the email owner's confirmation.
 DISABLED, ENABLED, PENDING_CONFIRMATION = 0, 1, 2
@@ -128,12 +130,39 @@ def wanted_handler(name=None, handler_type=None, enabled=None, settings=None):
             continue
         if field_name not in FIELDS:
             raise InvalidHandler("%s is not a notification handler setting." % field_name)
+        if field_name in SECRET_FIELDS and MASKED_VALUE.match(value.strip()):
+            # Resolved against the stored value once it is read (resolve_masked_secrets).
+            wanted_settings[field_name] = value.strip()
+            continue
         wanted_settings[field_name] = clean_value(field_name, value)
         check_field_value(field_name, wanted_settings[field_name])
     if handler_type is not None:
         check_fields_belong(wanted_settings, handler_type)
     wanted["settings"] = wanted_settings
     return wanted
+
+
+def resolve_masked_secrets(wanted, current, salt):
+    """wanted, with each secret given in its masked form replaced by the stored value it stands for.
+
+    A masked secret (as the info module's declaration returns it) means "keep the stored value". It is accepted only
+    where its fingerprint matches the stored secret; a handler to be created has none, so it is refused there.
+    """
+    masked = sorted(name for name, value in wanted["settings"].items() if name in SECRET_FIELDS and MASKED_VALUE.match(value))
+    if not masked:
+        return wanted
+    settings = dict(wanted["settings"])
+    for name in masked:
+        if current is None:
+            raise InvalidHandler("%s is given masked (%s#...), which keeps a stored secret, but this handler is to be created: "
+                                 "give the secret itself." % (name, MASK))
+        stored = current["settings"].get(name) if wanted.get("type", current["type"]) == current["type"] else None
+        if not isinstance(stored, str) or mask_secret(stored, salt) != settings[name]:
+            raise InvalidHandler("%s is given masked (%s#...), but the mask does not match the secret that handler %d stores: give the "
+                                 "secret itself to change it, or the mask that the info module returns now to keep it."
+                                 % (name, MASK, current["id"]))
+        settings[name] = stored
+    return dict(wanted, settings=settings)
 
 
 def check_fields_belong(settings, handler_type):
@@ -248,3 +277,13 @@ def diff_view(handler, salt):
         "enabled": handler["enabled"],
         "settings": masked_settings(handler["settings"], salt),
     }
+
+
+def declared(handler):
+    """A handler in the form of an item of the list module's handlers option (and of the role's list).
+
+    Fed back as it is, it changes nothing: a masked secret keeps the stored value (resolve_masked_secrets).
+    """
+    item = {"name": handler["name"], "type": handler["type"], "enabled": handler["enabled"]}
+    item.update(handler["settings"])
+    return item

@@ -62,6 +62,18 @@ def handler_argument_spec():
     return spec
 
 
+def handler_list_argument_spec():
+    """The options of the list module: each item takes the single module's options but update_strategy, set once for all."""
+    item = handler_argument_spec()
+    update_strategy = item.pop("update_strategy")
+    return dict(
+        handlers=dict(type="list", elements="dict", default=[], options=item, required_one_of=[("name", "id")]),
+        purge=dict(type="bool", default=False),
+        delete_all_handlers=dict(type="bool", default=False),
+        update_strategy=update_strategy,
+    )
+
+
 class DmpilotModule(AnsibleModule):
     """An AnsibleModule with the connection options, checked before any request, and a client."""
 

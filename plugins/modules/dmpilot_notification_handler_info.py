@@ -118,7 +118,7 @@ notification_handlers:
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotError
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import TYPE_NAMES
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import masked_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import declared, masked_handler
 from ansible_collections.dmpilot.cloud.plugins.module_utils._module import DmpilotModule, error_details
 
 
@@ -150,7 +150,7 @@ def main():
     handlers = [handler for handler in handlers if matches(handler, params)]
     if not params["reveal_secrets"]:
         handlers = [masked_handler(handler, module.salt) for handler in handlers]
-    module.exit_json(changed=False, notification_handlers=handlers)
+    module.exit_json(changed=False, notification_handlers=handlers, declaration=[declared(handler) for handler in handlers])
 
 
 if __name__ == "__main__":

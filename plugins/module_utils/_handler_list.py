@@ -1,0 +1,159 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dmpilot.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Converge a list of notification handlers in one process: one list read, each item planned with the single
+module's comparison (HandlerState.plan), every write applied and verified by HandlerState.apply.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.dmpilot.cloud.plugins.module_utils._client import PAGE_SIZE, DmpilotError
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import (
+    PROBE_NAME,
+    Change,
+    HandlerState,
+    HandlerStateFailure,
+)
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import InvalidHandler, diff_view, masked_handler, wanted_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._module import error_details
+
+
+class Item:
+    """One item of the handlers option: where it stands in the list, its options, and the handler it wants."""
+
+    def __init__(self, index, options):
+        self.index = index
+        self.options = options
+        self.label = "handlers[%d]" % index
+        try:
+            self.wanted = wanted_handler(options["name"], options["type"], options["enabled"],
+                                         dict((name, options[name]) for name in FIELDS))
+        except InvalidHandler as error:
+            raise InvalidHandler(self.say(str(error)))
+        self.present = options["state"] == "present"
+
+    def say(self, message):
+        """A message about this item, which names it the way the playbook does."""
+        name = self.options.get("name") or ("id %s" % self.options["id"])
+        return "%s (%s): %s" % (self.label, name, message)
+
+
+def checked_items(params):
+    """The items, each validated, and none naming the same handler as another: all before any request."""
+    items = [Item(index, options) for index, options in enumerate(params["handlers"] or [])]
+    seen = {}
+    for item in items:
+        key = ("id", item.options["id"]) if item.options["id"] is not None else ("name", item.wanted["name"])
+        if key in seen:
+            raise InvalidHandler("%s and %s both name the handler with %s %r. Give each handler once." % (
+                seen[key].label, item.label, key[0], key[1]))
+        seen[key] = item
+    if params["purge"] and not any(item.present for item in items) and not params["delete_all_handlers"]:
+        raise InvalidHandler("purge: with purge true and no present handler in handlers, every handler of the account would be "
+                             "deleted. If that is what you want, also set delete_all_handlers: true; otherwise check the list "
+                             "(an empty or misspelt variable gives no handlers).")
+    return items
+
+
+def planned_changes(state, items, current, purge):
+    """The change of each item against the current handlers, then the purge: (label, change) pairs."""
+    by_id = dict((handler["id"], handler) for handler in current)
+    claimed = {}
+    changes = []
+    for item in items:
+        try:
+            handler = matched_handler(item, current, by_id)
+            if handler is not None and handler["id"] in claimed:
+                raise HandlerStateFailure("%s and %s both manage notification handler %d. Give each handler once." % (
+                    claimed[handler["id"]], item.label, handler["id"]))
+            if handler is not None:
+                claimed[handler["id"]] = item.label
+            changes.append((item.label, state.plan(item.wanted, handler, item.options["state"])))
+        except (InvalidHandler, HandlerStateFailure) as error:
+            raise HandlerStateFailure(item.say(str(error)))
+    if purge:
+        kept = set(claimed)
+        changes.extend(("purge", Change("delete", {}, current=handler)) for handler in current
+                       if handler["id"] not in kept and not PROBE_NAME.match(handler["name"] or ""))
+    return changes
+
+
+def matched_handler(item, current, by_id):
+    """The current handler an item manages: by id, or by exact name; None for one to create."""
+    if item.options["id"] is not None:
+        handler = by_id.get(item.options["id"])
+        if handler is None and item.present:
+            raise HandlerStateFailure("id: no notification handler %d exists for this API key. A handler is never created for an id; "
+                                      "remove id to create one by name." % item.options["id"])
+        return handler
+    matches = [handler for handler in current if handler["name"] == item.wanted["name"]]
+    if len(matches) > 1:
+        raise HandlerStateFailure("name: %d notification handlers are named %r (ids %s). Set id to the one to manage, and remove or "
+                                  "rename the others." % (len(matches), item.wanted["name"], ", ".join(str(h["id"]) for h in matches)))
+    return matches[0] if matches else None
+
+
+def outcome(changes, current, salt):
+    """The result: the handlers after the run, what was created, updated, replaced and deleted, and the diff."""
+    after = dict((handler["id"], handler) for handler in current)
+    created, updated, replaced, deleted, new = [], [], [], [], []
+    before_view, after_view = {}, {}
+    for _label, change in changes:
+        if not change.action:
+            continue
+        old = change.current
+        stored = change.stored
+        if old is not None:
+            after.pop(old["id"], None)
+            before_view[diff_key(old)] = diff_view(old, salt)
+        if stored is not None:
+            if stored["id"] is None:
+                new.append(stored)
+            else:
+                after[stored["id"]] = stored
+            after_view[diff_key(stored)] = diff_view(stored, salt)
+        if change.action == "delete":
+            deleted.append(dict(id=old["id"], name=old["name"]))
+        elif old is None or (stored is not None and stored["id"] == old["id"]):
+            (created if old is None else updated).append(dict(id=stored["id"], name=stored["name"]))
+        else:
+            replaced.append(dict(old_id=old["id"], id=stored["id"], name=stored["name"]))
+    handlers = [after[handler_id] for handler_id in sorted(after)] + new
+    return dict(
+        changed=bool(created or updated or replaced or deleted),
+        notification_handlers=[masked_handler(handler, salt) for handler in handlers],
+        created=created, updated=updated, replaced=replaced, deleted=deleted,
+        diff=dict(before=before_view, after=after_view),
+    )
+
+
+def diff_key(handler):
+    """How the diff names a handler: its name and id, or (new) for one that check mode would create."""
+    return "%s (id %s)" % (handler["name"], handler["id"]) if handler["id"] is not None else "%s (new)" % handler["name"]
+
+
+def run(module):
+    """Run the list module: validate every item, read the list once, converge, and exit or fail with a clear message."""
+    params = module.params
+    state = HandlerState(module.client, module.salt, module.check_mode, params["update_strategy"])
+    try:
+        items = checked_items(params)
+        current = module.client.list_handlers()
+        changes = planned_changes(state, items, current, params["purge"])
+        state.apply([change for _label, change in changes], list_pages=max(1, -(-len(current) // PAGE_SIZE)))
+    except (InvalidHandler, HandlerStateFailure, DmpilotError) as error:
+        for warning in state.warnings:
+            module.warn(warning)
+        written, changed = state.failure_details()
+        module.fail_json(msg=str(error) + written, changed=changed, **error_details(error))
+    for warning in state.warnings:
+        module.warn(warning)
+    result = outcome(changes, current, module.salt)
+    if not module._diff:
+        result.pop("diff")
+    module.exit_json(**result)
