@@ -56,6 +56,10 @@ class HandlerStateFailure(Exception):
     """The task must fail with this message; nothing more needs saying."""
 
 
+class PendingConfirmation(HandlerStateFailure):
+    """The server keeps an email handler enabled until its owner confirms the address (rule 8)."""
+
+
 class Change:
     """What one wanted handler needs: action is create, update, delete, or None when it is as wanted.
 
@@ -218,9 +222,11 @@ class HandlerState:
         new_id = change.new_id
         stored = next((handler for handler in same_name if handler["id"] == new_id), None) or read(new_id)
         done = "created" if change.action == "create" else "created to replace handler %d" % change.current["id"]
-        change.stored = self.verified_or_removed(new_id, stored, change.expected, done)
-        predecessor = change.current["id"] if change.current else None
-        rivals = [handler for handler in same_name if handler["id"] < new_id and handler["id"] != predecessor]
+        change.stored = self.verified_or_removed(new_id, stored, change.expected, done, keep_pending=change.action == "create")
+        # A racing run created its handler after this run read the list: after the handler being replaced, if any, which
+        # existed then (ids only grow, rule 11). An older handler that merely has the same name is no rival.
+        oldest = change.current["id"] if change.current else 0
+        rivals = [handler for handler in same_name if oldest < handler["id"] < new_id]
         if not rivals:
             return
         winner = min(rivals, key=lambda handler: handler["id"])
@@ -286,26 +292,40 @@ class HandlerState:
         self.written.append("updated handler %d" % handler_id)
 
     def delete(self, handler_id, name, gone_ok=False):
+        """Delete a handler; answer False where gone_ok and it was gone already."""
         try:
             self.client.delete_handler(handler_id)
         except DmpilotError as error:
             if gone_ok and error.status == 404:
-                return
+                return False
             raise
         self.written.append("deleted handler %d (%r)" % (handler_id, name))
+        return True
 
     # Reading back.
 
-    def verified_or_removed(self, new_id, stored, expected, done):
-        """A handler this run created is deleted again when it is not what was asked for: no half-made handler is left."""
+    def verified_or_removed(self, new_id, stored, expected, done, keep_pending=False):
+        """A handler this run created is deleted again when it is not what was asked for: no half-made handler is left.
+
+        With keep_pending, a new email handler that the server keeps enabled until its owner confirms the address is
+        kept: deleting it would leave the owner nothing to confirm, and every later run in the same place.
+        """
         try:
             return self.verified(new_id, stored, expected, done)
+        except PendingConfirmation as failure:
+            if keep_pending:
+                raise HandlerStateFailure("%s It was kept, enabled and waiting for that confirmation: once the owner confirms, the next "
+                                          "run disables it." % failure)
+            return self.removed(new_id, expected, failure)
         except HandlerStateFailure as failure:
-            try:
-                self.delete(new_id, expected["name"], gone_ok=True)
-            except DmpilotError as error:
-                raise HandlerStateFailure("%s Deleting it again failed too (%s): delete handler %d yourself." % (failure, error, new_id))
-            raise HandlerStateFailure("%s It was deleted again." % failure)
+            return self.removed(new_id, expected, failure)
+
+    def removed(self, new_id, expected, failure):
+        try:
+            deleted = self.delete(new_id, expected["name"], gone_ok=True)
+        except DmpilotError as error:
+            raise HandlerStateFailure("%s Deleting it again failed too (%s): delete handler %d yourself." % (failure, error, new_id))
+        raise HandlerStateFailure("%s It was deleted again." % failure if deleted else str(failure))
 
     def verified(self, handler_id, stored, expected, done):
         """Fail, naming the fields, when the server stored something else than what was asked for."""
@@ -314,9 +334,9 @@ class HandlerState:
                                       "by another run or by hand." % (handler_id, done))
         mismatched = differences(expected, stored)
         if mismatched == ["enabled"] and stored["pending_confirmation"] and not expected["enabled"]:
-            raise HandlerStateFailure("Notification handler %d was %s, but the server kept it enabled: it is an email handler whose owner "
-                                      "has not confirmed the address yet, and the server restarts the confirmation on every update of "
-                                      "such a handler (rule 8). Ask the owner of the address to confirm it, then run the task again."
+            raise PendingConfirmation("Notification handler %d was %s, but the server kept it enabled: it is an email handler whose owner "
+                                      "has not confirmed the address yet, and the server keeps such a handler enabled whatever is sent "
+                                      "(rule 8). Ask the owner of the address to confirm it (the link in the confirmation email)."
                                       % (handler_id, done))
         if mismatched:
             raise HandlerStateFailure("Notification handler %d was %s, but the server did not store what was asked for: %s."
@@ -355,9 +375,9 @@ class UpdateProbe:
         except DmpilotError as error:
             raise HandlerStateFailure(
                 "Could not learn whether this dmpilot server updates handlers safely: creating a throwaway %s handler to test it "
-                "failed: %s Nothing was changed. If your plan's limit of handlers is reached, delete one handler; if the server "
-                "is known to store updates correctly, set update_strategy: update; otherwise set update_strategy: recreate "
-                "(it replaces a changed handler, which also needs room for one more)." % (PROBE_TYPE, error))
+                "failed: %s Nothing was changed. If your plan's limit of handlers is reached, delete one handler. Or set "
+                "update_strategy: recreate, which needs no test: it replaces a changed handler with a new one (which also needs "
+                "room for one more handler)." % (PROBE_TYPE, error))
         probes = []
         try:
             updated_name = name + " (updated)"
