@@ -225,7 +225,7 @@ class DmpilotClient:
         rate_limit_waited = 0.0
         rate_limited = 0
         failures = 0
-        started = self.clock()
+        first_limited = None
         while True:
             try:
                 response = self.send(call)
@@ -237,9 +237,10 @@ class DmpilotClient:
                 continue
             if response.status_code == 429:
                 rate_limited += 1
+                first_limited = self.clock() if first_limited is None else first_limited
                 wait = rate_limit_wait(response, rate_limited)
-                # The waits are bounded by what they add up to and by the wall clock, whichever is more.
-                spent = max(rate_limit_waited, self.clock() - started)
+                # The waits are bounded by what they add up to and by the wall clock since the first 429, whichever is more.
+                spent = max(rate_limit_waited, self.clock() - first_limited)
                 if spent + wait > self.rate_limit_timeout:
                     raise DmpilotError(
                         "Could not %s: the API rate limit was still reached after waiting %.0f seconds of rate_limit_timeout=%s"

@@ -367,3 +367,99 @@ def test_retries_give_up_with_the_last_error(simulator, client, waits):
     assert caught.value.status == 502
     assert len(api_requests(simulator)) == 3
     assert waits.waits == [0.5, 1.0]
+
+
+# Lists that cannot miss a handler (rule 14), and names found with the server's search.
+
+def list_queries(simulator):
+    return [entry["query"] for entry in api_requests(simulator, "GET")]
+
+
+def test_a_descending_default_order_still_gives_id_order(simulator, client):
+    simulator.config(b14_default_order="desc", ignore_results_per_page=True)  # the order option is not honoured here
+    ids = simulator.seed(count=60)
+    assert [handler["id"] for handler in client.list_handlers()] == ids
+
+
+def test_a_handler_moved_to_an_earlier_page_while_reading_is_found_by_reading_again(simulator, client):
+    simulator.config(ignore_results_per_page=True)  # pages of 25
+    ids = simulator.seed(count=60)
+    # While page 2 is asked for, handler 3 of page 1 goes: handler 26 moves to page 1, which was read already.
+    simulator.fault(method="GET", path="/api/notification-handlers", query={"page": "2"}, remove=[3])
+    handlers = client.list_handlers()
+    assert [handler["id"] for handler in handlers] == [handler_id for handler_id in ids if handler_id != 3]
+    assert [query["page"] for query in list_queries(simulator)] == ["1", "2", "1", "2", "3"]
+
+
+def test_a_list_that_keeps_changing_fails_clearly_after_three_reads(simulator, client):
+    simulator.config(ignore_results_per_page=True)
+    simulator.seed(count=60)
+    for removed in (1, 2, 3):  # each read of page 2 sees one handler fewer than page 1 did
+        simulator.fault(method="GET", path="/api/notification-handlers", query={"page": "2"}, remove=[removed])
+    with pytest.raises(DmpilotError) as caught:
+        client.list_handlers()
+    assert "changed while it was read, 3 times in a row" in str(caught.value)
+    assert [query["page"] for query in list_queries(simulator)] == ["1", "2"] * 3
+
+
+@pytest.mark.parametrize("profile", ["documented", "realistic"])
+def test_a_name_is_found_exactly_with_or_without_the_servers_search(simulator, client, profile):
+    simulator.reset(profile, switches={"b3_rate_limit": False})
+    simulator.seed(handlers=[{"name": "Ops"}, {"name": "ops"}, {"name": "Ops 2"}, {"name": "Dev"}, {"name": "Ops"}])
+    assert [handler["id"] for handler in client.find_by_name("Ops")] == [1, 5]
+    lists = list_queries(simulator)
+    assert len(lists) == 1, "a name that exists costs one request: %s" % lists
+    searched = lists[0].get("search") == "Ops" and lists[0].get("search_by") == "name"
+    assert searched, lists
+
+
+def test_a_name_the_search_does_not_find_is_confirmed_with_the_whole_list(simulator, client):
+    simulator.reset("realistic", switches={"b3_rate_limit": False})
+    simulator.seed(handlers=[{"name": "Dev"}])
+    assert client.find_by_name("Ops") == []
+    assert [("search" in query) for query in list_queries(simulator)] == [True, False]
+
+
+def test_a_search_the_server_ignored_is_the_whole_list_already(simulator, client):
+    simulator.reset("documented")
+    simulator.seed(handlers=[{"name": "Dev"}])
+    assert client.find_by_name("Ops") == []
+    assert len(list_queries(simulator)) == 1, "the answer holds a name without 'Ops': it was the whole list"
+
+
+def test_search_wildcards_and_case_are_compared_exactly_by_the_client(simulator, client):
+    simulator.reset("realistic", switches={"b3_rate_limit": False})
+    simulator.seed(handlers=[{"name": "50% off"}, {"name": "50X off"}, {"name": "50% OFF"}, {"name": "a_b"}, {"name": "axb"}])
+    assert [handler["name"] for handler in client.find_by_name("50% off")] == ["50% off"]
+    assert [handler["name"] for handler in client.find_by_name("a_b")] == ["a_b"]
+
+
+# A rate limit whose reset header asks for no wait at all.
+
+@pytest.mark.parametrize("reset", ["0", "-30", "1000000000"])
+def test_a_429_with_a_reset_of_no_wait_still_backs_off_and_is_bounded(simulator, waits, reset):
+    client = DmpilotClient(simulator.api_url, API_KEY, rate_limit_timeout=5, sleep=waits)
+    simulator.fault(method="GET", status=429, headers={"X-RateLimit-Reset": reset}, times=None)
+    with pytest.raises(DmpilotError) as caught:
+        client.list_handlers()
+    assert caught.value.status == 429 and "rate_limit_timeout=5" in str(caught.value)
+    assert waits.waits == [0.5, 1.0, 2.0], "each retry waits at least the doubling backoff, within rate_limit_timeout"
+    assert len(api_requests(simulator)) == 4
+
+
+def test_the_rate_limit_wait_is_bounded_by_the_wall_clock_too(simulator):
+    """A sleep that returns early (or a slow server) must not stretch rate_limit_timeout."""
+    clock = iter(range(0, 1000, 3)).__next__  # every look at the clock, 3 more seconds have passed
+    client = DmpilotClient(simulator.api_url, API_KEY, rate_limit_timeout=5, sleep=lambda seconds: None, clock=clock)
+    simulator.fault(method="GET", status=429, headers={"X-RateLimit-Reset": "1"}, times=None)
+    with pytest.raises(DmpilotError):
+        client.list_handlers()
+    assert len(api_requests(simulator)) <= 3
+
+
+def test_a_password_in_api_url_is_never_shown(simulator):
+    client = DmpilotClient("http://ops:hunter2-secret@127.0.0.1:%d/api?token=abc" % free_port(), API_KEY, retries=0)
+    with pytest.raises(DmpilotError) as caught:
+        client.list_handlers()
+    assert "hunter2" not in str(caught.value) and "token=abc" not in str(caught.value)
+    assert "http://127.0.0.1:" in str(caught.value)
