@@ -1,5 +1,5 @@
 """Write the docs that come from the table of types and fields (plugins/module_utils/_handler_types.py),
-and the return docs that both modules share.
+and the return docs that the modules share.
 
     python tools/render_docs.py          # rewrite the generated files
     python tools/render_docs.py --check  # exit 1 when a generated file is out of date
@@ -18,6 +18,7 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 TABLE = REPO / "plugins" / "module_utils" / "_handler_types.py"
 FRAGMENT = REPO / "plugins" / "doc_fragments" / "handler_settings.py"
 TYPE_FRAGMENT = REPO / "plugins" / "doc_fragments" / "handler_type.py"
+LIST_FRAGMENT = REPO / "plugins" / "doc_fragments" / "handler_list.py"
 MODULES = REPO / "plugins" / "modules"
 ROLE_SPECS = REPO / "roles" / "notification_handlers" / "meta" / "argument_specs.yml"
 
@@ -52,25 +53,26 @@ def load_table():
     return table
 
 
-def description_item(text):
+def description_item(text, indent="      "):
     """One item of a YAML description list, folded to fit the 160-character lines of the sanity tests."""
-    return textwrap.wrap(text, width=120, initial_indent="      - ", subsequent_indent="        ")
+    return textwrap.wrap(text, width=max(60, 126 - len(indent)), initial_indent=indent + "- ", subsequent_indent=indent + "  ")
 
 
-def option_lines(table):
+def option_lines(table, type_option="type", indent="  "):
+    """One option per settings field; type_option is how the descriptions name the type option (a suboption's path)."""
     lines = []
     for type_name, fields in table.HANDLER_TYPES.items():
         for field in fields:
-            lines.append("  %s:" % field.name)
-            lines.append("    description:")
-            lines.extend(description_item(field.description))
-            lines.extend(description_item("Used with O(type=%s). Left out, the stored value is kept." % type_name))
+            lines.append("%s%s:" % (indent, field.name))
+            lines.append("%s  description:" % indent)
+            lines.extend(description_item(field.description, indent + "    "))
+            lines.extend(description_item("Used with O(%s=%s). Left out, the stored value is kept." % (type_option, type_name), indent + "    "))
             if field.secret:
-                lines.extend(description_item(SECRET_NOTE))
-            lines.append("    type: str")
+                lines.extend(description_item(SECRET_NOTE, indent + "    "))
+            lines.append("%s  type: str" % indent)
             if field.aliases:
-                lines.append("    aliases:")
-                lines.extend("      - %s" % alias for alias in field.aliases)
+                lines.append("%s  aliases:" % indent)
+                lines.extend("%s    - %s" % (indent, alias) for alias in field.aliases)
     return lines
 
 
@@ -102,14 +104,106 @@ options:
 '''
 
 
-def render_type_fragment(table):
+def settings_note(table):
+    """Which type uses which settings option, and which types have none."""
     no_settings = [type_name for type_name, fields in table.HANDLER_TYPES.items() if not fields]
     settings = "Each settings option says which type uses it."
     if no_settings:
         settings += " %s %s no settings." % (" and ".join("V(%s)" % name for name in no_settings), "has" if len(no_settings) == 1 else "have")
+    return settings
+
+
+def render_type_fragment(table):
     return GENERATED_HEAD + TYPE_FRAGMENT_BODY % {
         "types": ", ".join(table.HANDLER_TYPES),
-        "settings": "\n".join(description_item(settings)),
+        "settings": "\n".join(description_item(settings_note(table))),
+    }
+
+
+# The list module's own options: handlers, whose suboptions are the single module's options (but update_strategy,
+# set once for the list) with every settings field of the table, then purge and delete_all_handlers.
+LIST_FRAGMENT_BODY = '''    # The options of dmpilot.cloud.dmpilot_notification_handlers but the connection and update_strategy.
+    DOCUMENTATION = r"""
+options:
+  handlers:
+    description:
+      - The wanted handlers, one item each. An item takes the options of M(dmpilot.cloud.dmpilot_notification_handler) but
+        O(update_strategy), which is set once for the list. Options left out of an item are not managed.
+      - Each item needs O(handlers[].name) or O(handlers[].id). It manages the handler with that id, or else the handler with
+        exactly that name. Two items that name the same handler, and a name that several handlers share, make the task fail
+        before it writes anything.
+      - Every item is checked before the first request, and a wrong one fails the task naming its place in the list, such
+        as C(handlers[3]).
+      - A secret given in its masked form, C(********#) and a fingerprint, keeps the stored value. It is accepted where its
+        fingerprint matches the secret the handler stores. Where it does not, or where the handler is to be created, the task
+        fails naming the option, and writes nothing.
+      - M(dmpilot.cloud.dmpilot_notification_handler_info) returns the handlers of an account in the form of these items,
+        every secret masked, as RV(dmpilot.cloud.dmpilot_notification_handler_info#module:declaration). Given back as it is,
+        that list changes nothing. The fingerprints are keyed with the API key, so give it back with the same O(api_key).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description:
+          - The name of the handler. Names are compared exactly, after trimming surrounding blanks.
+          - Without O(handlers[].id), the handler is found by this name, and created when none has it.
+          - With O(handlers[].id), this is the wanted name, so a handler can be renamed.
+          - At most 128 characters, without C(<).
+        type: str
+      id:
+        description:
+          - The id of the handler to manage.
+          - A handler is never created for an id. With O(handlers[].state=present) and no handler with this id, the task fails
+            before it writes anything. With O(handlers[].state=absent), a missing id is nothing to delete.
+        type: int
+      type:
+        description:
+          - The type of the handler, that is where its alerts go. Required to create one.
+          - Changing the type of an existing handler needs all the settings of the new type.
+%(settings)s
+        type: str
+        choices: [%(types)s]
+      enabled:
+        description:
+          - Whether the handler sends alerts. Left out, a new handler is enabled and an existing one keeps its status.
+          - An email handler waiting for its owner to confirm the address counts as enabled, and cannot be disabled.
+        type: bool
+        aliases: [is_enabled]
+      state:
+        description:
+          - V(present) creates or updates the handler, V(absent) deletes it.
+        type: str
+        choices: [present, absent]
+        default: present
+%(fields)s
+  purge:
+    description:
+      - Also delete every handler that no item of O(handlers) names, by id or by name.
+      - This deletes the handlers that other tasks, roles, people or tools manage in the same account. With O(purge=true),
+        O(handlers) must list every handler the account is to keep.
+      - With O(purge=true) and no item with O(handlers[].state=present), the task fails before sending any request, unless
+        O(delete_all_handlers=true).
+      - The throwaway handlers of the update probe (see O(update_strategy)) are never purged. The probe removes them.
+    type: bool
+    default: false
+  delete_all_handlers:
+    description:
+      - Confirms that O(purge=true) with no present item in O(handlers) is meant to delete every handler of the account.
+      - Without it, such a task fails before sending any request, because an empty list is more often an empty or misspelt
+        variable than a wish.
+      - It changes nothing where O(purge=false), or where an item of O(handlers) is present.
+    type: bool
+    default: false
+"""
+'''
+
+
+def render_list_fragment(table):
+    return GENERATED_HEAD + LIST_FRAGMENT_BODY % {
+        "types": ", ".join(table.HANDLER_TYPES),
+        "settings": "\n".join(description_item(settings_note(table), " " * 10)),
+        "fields": "\n".join(option_lines(table, type_option="handlers[].type", indent=" " * 6)),
     }
 
 
@@ -130,7 +224,7 @@ name:
   returned: success
   sample: On-call Slack
 type:
-  description: The type of the handler, one of the choices of O(type).
+  description: The type of the handler, one of the choices of O(%(type_option)s).
   type: str
   returned: success
   sample: slack
@@ -151,10 +245,11 @@ settings:
   sample: {"slack": "********#3f2a9c01b7de"}
 """
 
-# What each module does with secret values, the one part of the fields that differs between the modules.
+# What each module does with secret values, and how it names the type option: the parts of the fields that differ.
 RETURN_MODULES = {
-    MODULES / "dmpilot_notification_handler.py": "Secret values are masked.",
-    MODULES / "dmpilot_notification_handler_info.py": "Secret values are masked unless O(reveal_secrets=true).",
+    MODULES / "dmpilot_notification_handler.py": dict(secrets="Secret values are masked.", type_option="type"),
+    MODULES / "dmpilot_notification_handlers.py": dict(secrets="Secret values are masked.", type_option="handlers[].type"),
+    MODULES / "dmpilot_notification_handler_info.py": dict(secrets="Secret values are masked unless O(reveal_secrets=true).", type_option="type"),
 }
 
 
@@ -162,7 +257,7 @@ class MarkerError(Exception):
     pass
 
 
-def render_module_return(path, secrets):
+def render_module_return(path, parts):
     """The module's text with the generated fields between its RETURN markers."""
     lines = path.read_text(encoding="utf-8").split("\n")
     begins = [number for number, line in enumerate(lines) if line.strip() == RETURN_BEGIN]
@@ -171,7 +266,7 @@ def render_module_return(path, secrets):
         raise MarkerError("%s needs one line %r, then one line %r, inside its RETURN"
                           % (path.relative_to(REPO), RETURN_BEGIN, RETURN_END))
     indent = lines[begins[0]][:len(lines[begins[0]]) - len(lines[begins[0]].lstrip())]
-    fields = [indent + line for line in (RETURN_FIELDS % {"secrets": secrets}).rstrip("\n").split("\n")]
+    fields = [indent + line for line in (RETURN_FIELDS % parts).rstrip("\n").split("\n")]
     return "\n".join(lines[:begins[0] + 1] + fields + [indent + RETURN_END] + lines[ends[0] + 1:])
 
 
@@ -181,15 +276,26 @@ argument_specs:
   main:
     short_description: Converge a list of dmpilot notification handlers
     description:
-      - Reads every handler with one request per 1,000, runs M(dmpilot.cloud.dmpilot_notification_handler) only for
-        the items that differ, and optionally deletes the handlers the list does not name.
-      - The API calls run once, on the controller, however many hosts the play targets.
+      - One task of M(dmpilot.cloud.dmpilot_notification_handlers) on the controller (C(delegate_to=localhost)) converges
+        O(dmpilot_notification_handlers). It reads every handler with one request per 1,000, writes only what differs, and
+        verifies its writes with one read. A list that is already converged costs one request per 1,000 handlers.
+      - However many hosts the play targets, each handler is created once. Under the C(linear) strategy the task runs once
+        (C(run_once=true)). The C(free) strategy ignores C(run_once), so the task also has C(throttle=1). The hosts then run
+        it one after another, the first converges the list, and each of the others reads the list once and changes nothing.
+      - The inputs are the play's variables. The role sets no fact. It registers the module's result as
+        C(notification_handlers_result), whose handlers have their secrets masked.
+      - The connection inputs and O(dmpilot_update_strategy) that are set reach the module as its C(module_defaults), which
+        win over the C(group/dmpilot.cloud.dmpilot) defaults of C(module_defaults). Those left unset come from the group's
+        defaults, then from the E(DMPILOT_API_URL) and E(DMPILOT_API_KEY) environment variables, then from the module's own
+        defaults. C(module_defaults) set for M(dmpilot.cloud.dmpilot_notification_handlers) alone, rather than for the
+        group, do not apply to the role's task.
     author:
       - dmpilot.cloud developers (@dmpilot)
     options:
       dmpilot_notification_handlers:
         description:
-          - The wanted handlers. Each item takes the options of M(dmpilot.cloud.dmpilot_notification_handler), or their aliases.
+          - The wanted handlers, as the items of O(dmpilot.cloud.dmpilot_notification_handlers#module:handlers), aliases included.
+          - RV(dmpilot.cloud.dmpilot_notification_handler_info#module:declaration) gives the handlers of an account in this form.
         type: list
         elements: dict
         default: []
@@ -198,7 +304,7 @@ argument_specs:
             description: The name of the handler. Without O(dmpilot_notification_handlers[].id), the handler is found by it.
             type: str
           id:
-            description: The id of the handler to manage.
+            description: The id of the handler to manage. A handler is never created for an id.
             type: int
           type:
             description: The type of the handler. Required to create one.
@@ -215,32 +321,61 @@ argument_specs:
             type: str
             choices: [present, absent]
             default: present
-          update_strategy:
-            description:
-              - How to apply a change to an existing handler, as O(dmpilot.cloud.dmpilot_notification_handler#module:update_strategy)
-                describes. V(auto) and V(recreate) may replace the handler, so that its id changes.
-            type: str
-            choices: [auto, update, recreate]
-            default: auto
 %(fields)s
       dmpilot_notification_handlers_purge:
         description:
-          - Delete every handler whose name (or id) no item of O(dmpilot_notification_handlers) names.
-          - In check mode, the task lists what it would delete, and deletes nothing.
+          - Delete every handler that no item of O(dmpilot_notification_handlers) names, as
+            O(dmpilot.cloud.dmpilot_notification_handlers#module:purge) does.
+          - That includes the handlers that other tasks, roles or people manage in the same account.
+          - With no present item in O(dmpilot_notification_handlers), the role fails before any request, unless
+            O(dmpilot_notification_handlers_delete_all=true).
+          - In check mode, the task shows what it would delete (with C(--diff)), and deletes nothing.
         type: bool
         default: false
-      dmpilot_api_url:
-        description: The root of the dmpilot API. Defaults to E(DMPILOT_API_URL), or else V(https://dmpilot.ru/api).
+      dmpilot_notification_handlers_delete_all:
+        description:
+          - Confirms that O(dmpilot_notification_handlers_purge=true) with no present item in O(dmpilot_notification_handlers)
+            is meant to delete every handler of the account, as O(dmpilot.cloud.dmpilot_notification_handlers#module:delete_all_handlers).
+        type: bool
+        default: false
+      dmpilot_update_strategy:
+        description:
+          - How to apply a change to an existing handler, as O(dmpilot.cloud.dmpilot_notification_handlers#module:update_strategy)
+            describes. V(auto) and V(recreate) may replace a handler, so that its id changes.
+          - Left unset, C(module_defaults) or the module's default V(auto) applies.
         type: str
-        default: https://dmpilot.ru/api
+        choices: [auto, update, recreate]
+      dmpilot_api_url:
+        description:
+          - The root of the dmpilot API, as O(dmpilot.cloud.dmpilot_notification_handlers#module:api_url).
+          - Left unset, C(module_defaults), then E(DMPILOT_API_URL), then V(https://dmpilot.ru/api) applies.
+        type: str
       dmpilot_api_key:
-        description: The API key of the dmpilot account. Defaults to E(DMPILOT_API_KEY).
+        description:
+          - The API key of the dmpilot account.
+          - Left unset, C(module_defaults), then E(DMPILOT_API_KEY) applies.
         type: str
         no_log: true
       dmpilot_validate_certs:
-        description: Whether to check the TLS certificate of the API.
+        description:
+          - Whether to check the TLS certificate of the API.
+          - Left unset, C(module_defaults), then V(true) applies.
         type: bool
-        default: true
+      dmpilot_timeout:
+        description:
+          - Seconds to wait for each answer of the API.
+          - Left unset, C(module_defaults), then V(30) applies.
+        type: int
+      dmpilot_retries:
+        description:
+          - How many times to send a request again after a connection failure or a 5xx answer.
+          - Left unset, C(module_defaults), then V(3) applies.
+        type: int
+      dmpilot_rate_limit_timeout:
+        description:
+          - The most seconds that one request may spend waiting out the API's rate limit (HTTP 429).
+          - Left unset, C(module_defaults), then V(120) applies.
+        type: int
 """
 
 
@@ -269,9 +404,10 @@ def render_role_specs(table):
 
 def main():
     table = load_table()
-    expected = {FRAGMENT: render_fragment(table), TYPE_FRAGMENT: render_type_fragment(table), ROLE_SPECS: render_role_specs(table)}
+    expected = {FRAGMENT: render_fragment(table), TYPE_FRAGMENT: render_type_fragment(table), LIST_FRAGMENT: render_list_fragment(table),
+                ROLE_SPECS: render_role_specs(table)}
     try:
-        expected.update((path, render_module_return(path, secrets)) for path, secrets in RETURN_MODULES.items())
+        expected.update((path, render_module_return(path, parts)) for path, parts in RETURN_MODULES.items())
     except MarkerError as error:
         sys.exit(str(error))
     stale = [path for path, text in expected.items() if not path.exists() or path.read_text(encoding="utf-8") != text]

@@ -239,12 +239,12 @@ class DmpilotClient:
                 rate_limited += 1
                 first_limited = self.clock() if first_limited is None else first_limited
                 wait = rate_limit_wait(response, rate_limited)
-                # The waits are bounded by what they add up to and by the wall clock since the first 429, whichever is more.
-                spent = max(rate_limit_waited, self.clock() - first_limited)
-                if spent + wait > self.rate_limit_timeout:
+                # The waits are bounded by what they add up to, and by the wall clock since the first 429.
+                elapsed = self.clock() - first_limited
+                if rate_limit_waited + wait > self.rate_limit_timeout or elapsed > self.rate_limit_timeout:
                     raise DmpilotError(
                         "Could not %s: the API rate limit was still reached after waiting %.0f seconds of rate_limit_timeout=%s"
-                        % (call.what, spent, self.rate_limit_timeout),
+                        % (call.what, max(rate_limit_waited, elapsed), self.rate_limit_timeout),
                         status=429, title=error_title(response), hint=HINTS[429])
                 # A 429 is refused before any work, so even a create may be sent again.
                 rate_limit_waited += wait

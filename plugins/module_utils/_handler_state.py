@@ -268,8 +268,11 @@ class HandlerState:
         return True
 
     def check_can_create_disabled(self, expected):
-        """The API creates every handler enabled, so a disabled one takes an update, which must be safe to send."""
-        if expected["enabled"] or self.update_strategy == "recreate" or self.updates_are_faithful():
+        """The API creates every handler enabled, so a disabled one takes an update, which must be safe to send.
+
+        So even update_strategy=recreate, which never updates a handler in place, probes here.
+        """
+        if expected["enabled"] or self.updates_are_faithful():
             return
         raise HandlerStateFailure("enabled: %r cannot be made disabled on this server. The API ignores is_enabled on create, so a "
                                   "disabled handler is created and then updated, and %s. Nothing was changed. Leave enabled out "

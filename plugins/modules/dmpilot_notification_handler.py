@@ -29,6 +29,7 @@ extends_documentation_fragment:
   - dmpilot.cloud.connection
   - dmpilot.cloud.handler_type
   - dmpilot.cloud.handler_settings
+  - dmpilot.cloud.update_strategy
   - dmpilot.cloud.attributes
   - dmpilot.cloud.attributes.action_group
 attributes:
@@ -73,28 +74,9 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  update_strategy:
-    description:
-      - How to apply a change to an existing handler.
-      - The API documents in-place updates, but the published server code stores type C(null) and empty settings on
-        every update. V(auto) and V(update) find out which kind of server they talk to before the first in-place update
-        of a run, without touching a real handler. The module creates a throwaway handler of its own, updates it, reads it
-        back and deletes it. That handler is of type V(internal_notification), which sends nothing, and its name starts with
-        C(dmpilot.cloud update probe). A run that changes nothing never probes. A probe handler left by a run that was
-        killed is removed by a later probe. If the server refuses to create the probe handler, for example because the
-        account reached the handler limit of its plan, the task fails before changing anything, and says which
-        O(update_strategy) to set.
-      - V(auto) updates the handler in place where the server stores updates faithfully, and the O(id) stays. Where it
-        does not, V(auto) replaces the handler like V(recreate), and warns, naming the old and the new id, because anything
-        that refers to the handler by its id must learn the new one.
-      - V(update) always updates in place. On a server found to mangle updates, the task fails before writing to the
-        handler, and says why.
-      - V(recreate) always replaces the handler, and does not probe. It creates a new handler with the wanted values,
-        checks it, then deletes the old one. The handler gets a new O(id).
-    type: str
-    choices: [auto, update, recreate]
-    default: auto
 seealso:
+  - module: dmpilot.cloud.dmpilot_notification_handlers
+    description: Converges a list of handlers in one task, with one request per 1,000 handlers when nothing changes.
   - module: dmpilot.cloud.dmpilot_notification_handler_info
   - ref: ansible_collections.dmpilot.cloud.docsite.notification_handlers_guide
     description: The collection's guide to managing notification handlers.

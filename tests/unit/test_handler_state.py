@@ -299,22 +299,31 @@ def test_a_disabled_create_is_a_create_then_an_update_after_the_probe():
     assert client.names() == ["Ops"]
 
 
-def test_a_disabled_create_with_recreate_does_not_probe():
+def test_a_disabled_create_probes_even_with_recreate_since_it_takes_an_update():
     client = FakeClient()
     result, _state = converge(client, webhook(enabled=False), update_strategy="recreate")
-    assert client.calls == [
-        ("find_by_name", "Ops"),
+    assert client.calls[0] == ("find_by_name", "Ops")
+    assert_probe(client.calls[1:5], 1)
+    assert client.calls[5:] == [
         ("create_handler", {"name": "Ops", "type": "webhook", "webhook": HOOK}),
-        ("update_handler", 1, {"is_enabled": False}),
+        ("update_handler", 2, {"is_enabled": False}),
         ("find_by_name", "Ops"),
     ]
     assert result["notification_handler"]["enabled"] is False
 
 
+def test_a_disabled_create_with_recreate_on_a_mangling_server_fails_before_writing():
+    client = FakeClient(mangles_updates=True)
+    with pytest.raises(HandlerStateFailure) as failure:
+        converge(client, webhook(enabled=False), update_strategy="recreate")
+    assert "Nothing was changed" in str(failure.value)
+    assert client.stored == {} and not [call for call in client.calls[5:] if call[0] in WRITES]
+
+
 def test_disabling_a_new_email_handler_sends_its_address_along():
     client = FakeClient()
     result, _state = converge(client, wanted_handler("Mail", "email", False, {"email": EMAIL}), update_strategy="recreate")
-    assert ("update_handler", 1, {"is_enabled": False, "email": EMAIL}) in client.calls
+    assert ("update_handler", 2, {"is_enabled": False, "email": EMAIL}) in client.calls
     assert result["notification_handler"]["enabled"] is False
 
 
