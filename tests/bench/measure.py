@@ -17,22 +17,30 @@ import tempfile
 import time
 from typing import Callable
 
-from tests.bench import raw_http
-from tests.integration.runner import OUTPUT, ansible_environment
-
 REPO = pathlib.Path(__file__).resolve().parents[2]
 INSTALLED = REPO / "build" / "installed"
+
+# tests.integration.runner gives the ansible environment, and imports test data built from the collection's module_utils.
+# pytest finds those through pytest.ini's pythonpath; make bench runs outside pytest, so the installed collection serves.
+if str(INSTALLED) not in sys.path:
+    sys.path.append(str(INSTALLED))
+
+from tests.bench import raw_http  # noqa: E402 (after the path above)
+from tests.integration.runner import OUTPUT, ansible_environment  # noqa: E402
+
 PLAYBOOK = REPO / "tests" / "bench" / "playbooks" / "bench.yml"
 CALLBACKS = REPO / "tests" / "bench" / "callback_plugins"
 ANSIBLE_PLAYBOOK = pathlib.Path(sys.executable).parent / "ansible-playbook"
 API_KEY = "test-key"
-CHANGED_SHARE = 10  # the role's "some changed" scenarios change one handler in 10
+CHANGED_SHARE = 10  # the "some changed" scenarios change one handler in 10
+NEW_SHARE = 20  # and the list module's also create one new handler for every 20 listed
 
 # What each file of playbooks/tasks/ is, for the report.
 UNIT_LABELS = {
     "uri_first_page": "`uri` GET of page 1 (1,000 per page)",
     "handler_module": "one module task",
     "info_module": "info module task",
+    "handlers_module": "one list module task",
     "role": "the role (all its tasks)",
 }
 
@@ -44,15 +52,37 @@ class BenchmarkError(Exception):
 @dataclasses.dataclass
 class Context:
     simulator: object  # tests.simulator.control.Simulator
-    rounds: int  # measured rounds, after one warm-up round
+    rounds: int  # measured rounds
     timeout: float  # seconds for one subprocess
+    warm_up: bool = True  # whether a warm-up round (round 0) comes before the measured ones
+
+    def round_indexes(self):
+        """Every round to run, the warm-up (0) included where there is one; the measured ones are 1 to rounds."""
+        return range(0 if self.warm_up else 1, self.rounds + 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """One API request of the simulator's log."""
+
+    method: str
+    path: str
+    status: object  # the HTTP status answered
+
+    @property
+    def rate_limited(self):
+        return str(self.status) == "429"
+
+    def is_write(self):
+        """A request other than GET that the server took: a 429 is refused before any work."""
+        return self.method != "GET" and not self.rate_limited
 
 
 @dataclasses.dataclass
 class Round:
     measured: float  # seconds
     baseline: float  # seconds
-    requests: list  # the measured unit's API requests, as "METHOD path"
+    requests: list  # the measured unit's API requests (Request)
 
     @property
     def ratio(self):
@@ -84,8 +114,8 @@ def pages(handlers):
     return max(1, math.ceil(handlers / raw_http.PAGE_SIZE))
 
 
-def request_names(log):
-    return ["%s %s" % (entry["method"], entry["path"]) for entry in log]
+def requests_of(log):
+    return [Request(entry["method"], entry["path"], entry.get("status")) for entry in log]
 
 
 def seeded_name(handler_id):
@@ -106,9 +136,16 @@ def role_item(handler_id, email):
     return {"name": seeded_name(handler_id), "type": "email", "email": email}
 
 
-# Variables of the playbook scenarios. Round r asks for item r % 2 of a pair, so a change can be made in every round.
+def new_items(round_index, count):
+    """Handlers that no round before this one asked for: each round creates its own."""
+    return [{"name": "bench-new-r%d-%d" % (round_index, number), "type": "email", "email": "new-r%d-%d@example.com" % (round_index, number)}
+            for number in range(1, count + 1)]
 
-def handler_variables(handlers, by_id=False, check_mode=False, change=False):
+
+# Variables of the playbook scenarios, for a number of handlers and of measured rounds. Round r asks for item r % 2
+# of a pair, so a change can be made in every round; new handlers are listed by round, 0 (the warm-up) to rounds.
+
+def handler_variables(handlers, rounds=None, by_id=False, check_mode=False, change=False, update_strategy=None):  # pylint: disable=unused-argument
     """The last seeded handler, and the pair of emails the rounds ask it for."""
     handler_id = handlers
     seeded, other = seeded_email(handler_id), other_email(handler_id)
@@ -118,23 +155,55 @@ def handler_variables(handlers, by_id=False, check_mode=False, change=False):
         emails = [other, seeded]
     else:
         emails = [seeded, seeded]
-    return {"bench_handler": {"id": handler_id, "name": seeded_name(handler_id), "emails": emails},
-            "bench_by_id": by_id, "bench_check_mode": check_mode}
+    variables = {"bench_handler": {"id": handler_id, "name": seeded_name(handler_id), "emails": emails},
+                 "bench_by_id": by_id, "bench_check_mode": check_mode}
+    if update_strategy is not None:
+        variables["bench_update_strategy"] = update_strategy
+    return variables
 
 
-def role_variables(handlers, change=False):
+def role_variables(handlers, rounds=None, change=False):  # pylint: disable=unused-argument
     """Every seeded handler as the role's list; with change, the list alternates with one where 1 in 10 has another email."""
     unchanged = [role_item(handler_id, seeded_email(handler_id)) for handler_id in range(1, handlers + 1)]
     changed_ids = range(1, role_changes(handlers) + 1) if change else ()
     changed = [role_item(handler_id, other_email(handler_id)) if handler_id in changed_ids else item
                for handler_id, item in zip(range(1, handlers + 1), unchanged)]
-    variables = handler_variables(handlers)  # the baseline module task: the last handler, never among those changed
+    variables = handler_variables(handlers, rounds)  # the baseline module task: the last handler, never among those changed
     variables["bench_wanted"] = [changed, unchanged]
     return variables
 
 
 def role_changes(handlers):
     return handlers // CHANGED_SHARE
+
+
+def list_variables(handlers, rounds, change=False, new=False, check_mode=False):
+    """The role's lists for the list module; with new, each round also asks for 1 new handler per 20 seeded ones.
+
+    In check mode nothing is stored, so every round asks for the changed list.
+    """
+    variables = role_variables(handlers, rounds, change=change)
+    if check_mode:
+        variables["bench_wanted"] = [variables["bench_wanted"][0]] * 2
+    variables["bench_new"] = [new_items(index, list_new(handlers) if new else 0) for index in range(rounds + 1)]
+    variables["bench_check_mode"] = check_mode
+    return variables
+
+
+def new_handlers_variables(handlers, rounds):
+    """A list of `handlers` new handlers in each round; the baseline module task's one seeded handler is not listed."""
+    variables = handler_variables(1, rounds)
+    variables["bench_wanted"] = [[], []]
+    variables["bench_new"] = [new_items(index, handlers) for index in range(rounds + 1)]
+    return variables
+
+
+def list_changes(handlers):
+    return handlers // CHANGED_SHARE
+
+
+def list_new(handlers):
+    return handlers // NEW_SHARE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,8 +224,8 @@ class Playbook:
         return UNIT_LABELS[self.measured]
 
     def measure(self, context, handlers):
-        steps = [[index, unit] for index in range(context.rounds + 1) for unit in ordered(index, self.baseline, self.measured)]
-        variables = dict(self.variables(handlers), bench_api_url=context.simulator.api_url, bench_api_key=API_KEY, bench_steps=steps)
+        steps = [[index, unit] for index in context.round_indexes() for unit in ordered(index, self.baseline, self.measured)]
+        variables = dict(self.variables(handlers, context.rounds), bench_api_url=context.simulator.api_url, bench_api_key=API_KEY, bench_steps=steps)
         units, process_seconds = run_playbook(context, variables)
         timed = dict((tuple(unit["step"] or ()), unit) for unit in units)
         if len(units) != len(steps) or set(timed) != set(map(tuple, steps)):
@@ -164,7 +233,7 @@ class Playbook:
         for (_index, unit_file), unit in timed.items():
             self.check_unit(unit_file, unit)
         rounds = [Round(measured=unit_seconds(timed[index, self.measured]), baseline=unit_seconds(timed[index, self.baseline]),
-                        requests=request_names(timed[index, self.measured]["requests"]))
+                        requests=requests_of(timed[index, self.measured]["requests"]))
                   for index in range(1, context.rounds + 1)]
         return Measurement(rounds, process_seconds)
 
@@ -210,12 +279,12 @@ def run_command(command, env, timeout):
 def measure_in_rounds(context, run_baseline, run_measured):
     """Paired rounds of two callables that each answer the seconds they measured; the requests are the measured one's."""
     rounds = []
-    for index in range(context.rounds + 1):
+    for index in context.round_indexes():
         timed = {}
         for kind, run in ordered(index, ("baseline", run_baseline), ("measured", run_measured)):
             context.simulator.clear_log()
             seconds = run()
-            timed[kind] = (seconds, request_names(context.simulator.log()))
+            timed[kind] = (seconds, requests_of(context.simulator.log()))
         if index:
             rounds.append(Round(measured=timed["measured"][0], baseline=timed["baseline"][0], requests=timed["measured"][1]))
     return Measurement(rounds)

@@ -5,23 +5,43 @@ import platform
 
 import ansible
 
+from tests.bench.scenarios import RATE_LIMIT, RATE_WINDOW
+
 METHOD = """\
 How it is measured:
 
-- Against the API simulator (`tests/simulator`, documented profile, rate limit off) on loopback, with the
-  collection installed from its built tarball (`build/installed`, from `make install`).
+- Against the API simulator (`tests/simulator`) on loopback, with the collection installed from its built tarball
+  (`build/installed`, from `make install`). The Server column gives the simulator's profile and switches, the rate
+  limit off unless it says otherwise:
+  - `documented`: the API as documented, without the list's search: finding a name reads the whole list.
+  - `realistic, with search (b14)`: the real server's behaviour, whose list answers `search=<name>&search_by=name`, so
+    finding a name costs one request at any size.
+  - `documented, update bug (b13)`: the published server code's bug, which empties the type and settings of every
+    updated handler, so that `update_strategy: auto` replaces a changed handler rather than updating it.
+  - `realistic, {rate_limit} requests per {rate_window} s window (b3)`: the real server's rate limit of {rate_limit} requests
+    per window, but with a window of {rate_window} s rather than a minute, so that the row takes seconds. It takes as many
+    windows and as many 429 answers as at the real limit, where each window lasts a minute. This row has a single
+    measured round and no warm-up round: its figures are that round's.
 - Each playbook scenario is one `ansible-playbook` run of `tests/bench/playbooks/bench.yml`: a warm-up round, then
-  {rounds} measured rounds. Each round runs the baseline and the measured unit side by side, each first in every
-  other round. Figures are the medians of the measured rounds; the ratio is the median of each round's
-  measured / baseline.
+  {rounds} measured rounds (unless the details say otherwise). Each round runs the baseline and the measured unit
+  side by side, each first in every other round. Figures are the medians of the measured rounds; the ratio is the
+  median of each round's measured / baseline.
 - **Timed**: a unit's own wall time on the controller, from the start of its (first) task to the result of its
   (last) task, recorded by `tests/bench/callback_plugins/bench_timer.py`. That covers templating, the module's run in
   a fresh Python (AnsiballZ) and its HTTP requests, but not `ansible-playbook`'s start-up, shown apart in the
   details. A role unit spans all the role's tasks, its argument validation included.
 - The `uri` baseline is what a hand-written playbook does: one `ansible.builtin.uri` GET of
-  `{{{{api_url}}}}/notification-handlers/?page=1&results_per_page=1000`, with the Bearer header, registered.
+  `{{{{api_url}}}}/notification-handlers/?page=1&results_per_page=1000`, with the Bearer header, registered. The
+  list module and the role are measured against one module task that finds an unchanged handler by name.
 - **Requests** come from the simulator's request log, taken for each unit; every measured round must make the
-  same number.
+  same number. A request answered 429 counts as a request, but not as a write. Where the target is a bound
+  (`≤`), it is an issue's figure, and "expected" is what the collection's docs say it makes.
+- **The update probe**: before the first in-place update of a module run, the module learns whether the server
+  stores updates faithfully. It creates a throwaway `internal_notification` handler, updates it, reads it back with
+  a search of the probes' name (the whole list on a server without search) and deletes it: 3 writes and 1 read on a
+  server with search. An unchanged run, check mode and `update_strategy: recreate` never probe. The rows "one field
+  changed" show it: `auto` on a faithful server is the probe and an update; on a server with the update bug it is the
+  probe and a replacement (create, read back, delete the old); `recreate` is the replacement without the probe.
 - The client's own cost: a fresh Python, without Ansible, imports the collection's client from the installed tarball
   and lists every handler, timed from the import to the last page decoded (Python's start-up left out). Its
   baseline does the same with `requests` and a loop over the pages.
@@ -38,11 +58,14 @@ def seconds(value):
 
 
 def request_summary(result):
-    """The requests of a measured round and their methods, such as `3 (2 GET, 1 POST)`."""
+    """The requests of a measured round and their methods, such as `3 (2 GET, 1 POST)`, and the 429 answers among them."""
     counts = result.measurement.request_counts()
-    methods = collections.Counter(request.split(" ", 1)[0] for request in result.measurement.rounds[-1].requests)
+    requests = result.measurement.rounds[-1].requests
+    methods = collections.Counter(request.method for request in requests)
     shown = "/".join(map(str, counts))
-    return "%s (%s)" % (shown, ", ".join("%d %s" % (count, method) for method, count in sorted(methods.items())) or "none")
+    limited = sum(1 for request in requests if request.rate_limited)
+    return "%s (%s%s)" % (shown, ", ".join("%d %s" % (count, method) for method, count in sorted(methods.items())) or "none",
+                          "; %d answered 429" % limited if limited else "")
 
 
 def verdict(result):
@@ -52,13 +75,13 @@ def verdict(result):
 
 def results_table(results):
     lines = [
-        "| Scenario | Handlers | API requests | Request target | Timed: median | Baseline: median | Ratio | Time target | Result |",
-        "|---|---:|---|---|---|---|---:|---|---|",
+        "| Scenario | Server | Handlers | API requests | Request target | Timed: median | Baseline: median | Ratio | Time target | Result |",
+        "|---|---|---:|---|---|---|---|---:|---|---|",
     ]
     for result in results:
         scenario, measurement = result.scenario, result.measurement
-        lines.append("| %s | %s | %s | %d (%s) | %s: %s | %s: %s | %.2f | %s | %s |" % (
-            scenario.title, thousands(result.handlers), request_summary(result), result.expected_requests(), scenario.requests.rule,
+        lines.append("| %s | %s | %s | %s | %s | %s: %s | %s: %s | %.2f | %s | %s |" % (
+            scenario.title, scenario.server.label, thousands(result.handlers), request_summary(result), result.request_target(),
             scenario.work.measured_label, seconds(measurement.median("measured")),
             scenario.work.baseline_label, seconds(measurement.median("baseline")),
             result.ratio, scenario.time_target(), verdict(result)))
@@ -67,17 +90,23 @@ def results_table(results):
 
 def details_table(results):
     lines = [
-        "| Scenario | Handlers | Rounds | Timed: min to max | Baseline: min to max | Whole `ansible-playbook` run |",
-        "|---|---:|---:|---|---|---|",
+        "| Scenario | Server | Handlers | Rounds | Timed: min to max | Baseline: min to max | Whole `ansible-playbook` run |",
+        "|---|---|---:|---:|---|---|---|",
     ]
     for result in results:
         measurement = result.measurement
         process = measurement.process_seconds
-        lines.append("| %s | %s | %d | %s to %s | %s to %s | %s |" % (
-            result.scenario.title, thousands(result.handlers), len(measurement.rounds),
+        lines.append("| %s | %s | %s | %s | %s to %s | %s to %s | %s |" % (
+            result.scenario.title, result.scenario.server.label, thousands(result.handlers), rounds_shown(result),
             *map(seconds, measurement.spread("measured")), *map(seconds, measurement.spread("baseline")),
             seconds(process) + " (start-up and every round)" if process is not None else "not a playbook"))
     return "\n".join(lines)
+
+
+def rounds_shown(result):
+    """The measured rounds, and whether a warm-up round came first."""
+    measured = len(result.measurement.rounds)
+    return str(measured) if result.scenario.warm_up else "%d, no warm-up" % measured
 
 
 def tables(results):
@@ -97,4 +126,4 @@ def page(results, rounds, cores, date):
             "What the collection costs, in API requests and in wall time, against what a hand-written `ansible.builtin.uri` "
             "task costs. Generated by `make bench` (`python -m tests.bench.run`) on %s, on %d cores (%s). Do not edit by hand: "
             "run `make bench` again.\n\n%s\n## Results\n\n%s\n## Targets missed\n\n%s"
-            % (date, cores, machine(), METHOD.format(rounds=rounds), tables(results), missed))
+            % (date, cores, machine(), METHOD.format(rounds=rounds, rate_limit=RATE_LIMIT, rate_window=RATE_WINDOW), tables(results), missed))

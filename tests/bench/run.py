@@ -9,6 +9,7 @@ is 2 only when the benchmark itself breaks (a playbook fails, the simulator does
 """
 
 import argparse
+import dataclasses
 import datetime
 import os
 import sys
@@ -42,13 +43,17 @@ def progress(message):
 
 
 def measure_scenario(context, scenario, handlers):
-    """Reset the simulator to `handlers` seeded email handlers, with rate limiting off, and measure the scenario."""
-    context.simulator.reset("documented", switches={"b3_rate_limit": False})
-    context.simulator.seed(handlers)
+    """Reset the simulator to the scenario's server (rate limit off unless it says otherwise) and seeded email handlers,
+    and measure the scenario, in its own number of rounds where it has one."""
+    server = scenario.server
+    context.simulator.reset(server.profile, switches=server.all_switches())
+    context.simulator.seed(scenario.seed_count(handlers))
+    context = dataclasses.replace(context, rounds=min(context.rounds, scenario.rounds or context.rounds), warm_up=scenario.warm_up)
     started = time.perf_counter()
     result = Result(scenario, handlers, scenario.work.measure(context, handlers))
     elapsed = time.perf_counter() - started
-    progress("  %-50s %6s handlers  %5.1f s  %s" % (scenario.title, report.thousands(handlers), elapsed, report.verdict(result)))
+    progress("  %-58s %6s handlers  %-45s %5.1f s  %s" % (scenario.title, report.thousands(handlers), server.label, elapsed,
+                                                          report.verdict(result)))
     return result
 
 
@@ -56,7 +61,8 @@ def measure_all(scenarios, quick):
     if not (INSTALLED / "ansible_collections" / "dmpilot" / "cloud").is_dir():
         raise BenchmarkError("the collection is not installed in %s: run `make install` first" % INSTALLED)
     rounds = QUICK_ROUNDS if quick else FULL_ROUNDS
-    progress("Benchmarks (%s): %d scenarios, a warm-up round and %d measured rounds each" % ("quick" if quick else "full", len(scenarios), rounds))
+    progress("Benchmarks (%s): %d scenarios, a warm-up round and %d measured rounds each, unless a scenario says otherwise"
+             % ("quick" if quick else "full", len(scenarios), rounds))
     with start_simulator(profile="documented", extra_args=["--switch", "b3_rate_limit=false"]) as simulator:
         context = Context(simulator, rounds, QUICK_TIMEOUT if quick else FULL_TIMEOUT)
         return [measure_scenario(context, scenario, scenario.size(quick)) for scenario in scenarios]

@@ -8,49 +8,17 @@ import subprocess
 import sys
 import tempfile
 
+from tests.handler_data import CANARIES, CHANGED_CANARIES, one_of_every_type  # noqa: F401 (one_of_every_type: for the suites)
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 PLAYBOOKS = REPO / "tests" / "integration" / "playbooks"
 SOURCE_COLLECTIONS = REPO / "build" / "collections"
 OUTPUT = REPO / "tests" / "output"
 
-# Canary secrets: every secret option and the API key get one of these, and none may appear in any output.
-CANARIES = {
-    "api_key": "CANARY-api-key-5b1e0c7d",
-    "webhook": "https://hooks.example.com/CANARY-webhook-2f9a",
-    "slack": "https://hooks.slack.com/services/CANARY-slack-8c41",
-    "discord": "https://discord.com/api/webhooks/CANARY-discord-77d0",
-    "telegram": "123456789:CANARY-telegram-token-a1b2c3",
-    "microsoft_teams": "https://example.webhook.office.com/CANARY-teams-4e6f",
-    "google_chat": "https://chat.googleapis.com/v1/spaces/CANARY-gchat-9d2e",
-    "x_consumer_key": "CANARY-x-consumer-key-11aa",
-    "x_consumer_secret": "CANARY-x-consumer-secret-22bb",
-    "x_access_token": "CANARY-x-access-token-33cc",
-    "x_access_token_secret": "CANARY-x-access-token-secret-44dd",
-}
-# The second value of each secret, for changing it.
-CHANGED_CANARIES = dict((name, value.replace("CANARY-", "CANARY-CHANGED-")) for name, value in CANARIES.items() if name != "api_key")
-
-
 def leaked_secrets(text):
     """The canary values, and fragments of them, that appear in clear in a text."""
     values = list(CANARIES.values()) + list(CHANGED_CANARIES.values())
     return sorted(value for value in values if value in text or value.split("CANARY-")[-1] in text)
-
-
-def one_of_every_type(prefix):
-    """One handler of every type, named "<prefix> <type>", holding the canary secrets; some through the module's aliases."""
-    return [
-        {"name": prefix + " email", "type": "email", "email": "ops@example.com"},
-        {"name": prefix + " webhook", "type": "webhook", "webhook_url": CANARIES["webhook"]},
-        {"name": prefix + " slack", "type": "slack", "slack": CANARIES["slack"], "enabled": False},
-        {"name": prefix + " discord", "type": "discord", "discord": CANARIES["discord"]},
-        {"name": prefix + " telegram", "type": "telegram", "telegram_bot_token": CANARIES["telegram"], "telegram_chat_id": "-1001"},
-        {"name": prefix + " teams", "type": "microsoft_teams", "microsoft_teams": CANARIES["microsoft_teams"]},
-        {"name": prefix + " chat", "type": "google_chat", "google_chat": CANARIES["google_chat"]},
-        {"name": prefix + " x", "type": "x", "x_consumer_key": CANARIES["x_consumer_key"], "x_consumer_secret": CANARIES["x_consumer_secret"],
-         "x_access_token": CANARIES["x_access_token"], "x_access_token_secret": CANARIES["x_access_token_secret"]},
-        {"name": prefix + " inbox", "type": "internal_notification", "is_enabled": True},
-    ]
 
 
 class PlaybookRun:
