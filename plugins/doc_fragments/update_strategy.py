@@ -32,10 +32,11 @@ options:
         because anything that refers to the handler by its id must learn the new one.
       - V(update) always updates in place. On a server found to mangle updates, the task fails before writing to the
         handler, and says why.
-      - V(recreate) always replaces a changed handler, and does not probe. It creates a new handler with the wanted values,
-        checks it, then deletes the old one. The handler gets a new id.
-      - The API creates every handler enabled, so a disabled handler is created, then disabled with an update. On a server
-        that mangles updates, a disabled handler can therefore be neither created nor replaced, and the task fails.
+      - V(recreate) always replaces a changed handler. It creates a new handler with the wanted values, checks it, then
+        deletes the old one. The handler gets a new id. It probes only for a disabled handler (see below).
+      - The API creates every handler enabled, so a disabled handler is created, then disabled with an update; with any
+        O(update_strategy), that takes a probe first. On a server that mangles updates, a disabled handler can therefore
+        be neither created nor replaced, and the task fails before writing.
     type: str
     choices: [auto, update, recreate]
     default: auto

@@ -154,6 +154,7 @@ def run(module):
     for warning in state.warnings:
         module.warn(warning)
     result = outcome(changes, current, module.salt)
+    result["changed"] = result["changed"] or bool(state.written)
     if not module._diff:
         result.pop("diff")
     module.exit_json(**result)

@@ -88,7 +88,9 @@ class Change:
         if self.action == "create":
             return dict(self.expected, id=None, pending_confirmation=False)
         if self.action == "update":
-            return dict(self.expected, id=self.current["id"], pending_confirmation=self.current["pending_confirmation"])
+            # recreate always gives the handler a new id; auto keeps it unless the server mangles updates, unknown here.
+            handler_id = None if self.replaces else self.current["id"]
+            return dict(self.expected, id=handler_id, pending_confirmation=self.current["pending_confirmation"])
         return None
 
 
@@ -173,6 +175,7 @@ class HandlerState:
         writes = [change for change in changes if change.action]
         if self.check_mode:
             for change in writes:
+                change.replaces = change.action == "update" and self.update_strategy == "recreate"
                 change.stored = change.predicted()
             return changes
         for change in writes:
@@ -180,7 +183,7 @@ class HandlerState:
                 change.replaces = self.replaces(change.current)
         for change in writes:
             if change.creates:
-                self.check_can_create_disabled(change.expected)
+                self.check_can_create_disabled(change.expected, change.current)
         for change in writes:
             if change.creates:
                 change.new_id = self.create_as(change.expected)
@@ -267,16 +270,21 @@ class HandlerState:
                                       % (self.mangled, current["id"], current["name"]))
         return True
 
-    def check_can_create_disabled(self, expected):
+    def check_can_create_disabled(self, expected, replaced=None):
         """The API creates every handler enabled, so a disabled one takes an update, which must be safe to send.
 
         So even update_strategy=recreate, which never updates a handler in place, probes here.
         """
         if expected["enabled"] or self.updates_are_faithful():
             return
+        if replaced is not None and not replaced["enabled"]:
+            raise HandlerStateFailure("Notification handler %d (%r) is disabled, and changing it means replacing it, since %s. A "
+                                      "replacement is created enabled (the API ignores is_enabled on create) and could not be disabled "
+                                      "on this server. Nothing was changed. Set enabled: true to replace it with an enabled handler, "
+                                      "or leave the handler as it is." % (replaced["id"], replaced["name"], self.mangled))
         raise HandlerStateFailure("enabled: %r cannot be made disabled on this server. The API ignores is_enabled on create, so a "
                                   "disabled handler is created and then updated, and %s. Nothing was changed. Leave enabled out "
-                                  "(or true), or delete the handler with state: absent." % (expected["name"], self.mangled))
+                                  "(or set it to true)." % (expected["name"], self.mangled))
 
     def create_as(self, expected):
         """Create a handler. The API ignores is_enabled on create, so a disabled one is created, then disabled."""
@@ -351,7 +359,7 @@ class HandlerState:
     def updates_are_faithful(self):
         """Whether this server stores updates as sent; learnt once per run, on a throwaway handler, never on a real one."""
         if self.faithful_updates is None:
-            self.faithful_updates, self.mangled = UpdateProbe(self.client, self.clock, self.warnings).run()
+            self.faithful_updates, self.mangled = UpdateProbe(self.client, self.clock, self.warnings, self.written).run()
         return self.faithful_updates
 
     def failure_details(self):
@@ -364,10 +372,11 @@ class HandlerState:
 class UpdateProbe:
     """Create a throwaway handler, update it, read it back, delete it; remove the probes that killed runs left behind."""
 
-    def __init__(self, client, clock, warnings):
+    def __init__(self, client, clock, warnings, written):
         self.client = client
         self.clock = clock
         self.warnings = warnings
+        self.written = written  # the run's record of what it changed: a probe it could not delete is one
 
     def run(self):
         """(True, None) where updates are stored as sent, else (False, what went wrong in words)."""
@@ -376,11 +385,12 @@ class UpdateProbe:
         try:
             probe_id = self.client.create_handler({"name": name, "type": PROBE_TYPE})
         except DmpilotError as error:
+            # The error's own hint speaks of a bad API key, which a key that listed the handlers is not.
             raise HandlerStateFailure(
                 "Could not learn whether this dmpilot server updates handlers safely: creating a throwaway %s handler to test it "
-                "failed: %s Nothing was changed. If your plan's limit of handlers is reached, delete one handler. Or set "
+                "failed: %s. Nothing was changed. If your plan's limit of handlers is reached, delete one handler. Or set "
                 "update_strategy: recreate, which needs no test: it replaces a changed handler with a new one (which also needs "
-                "room for one more handler)." % (PROBE_TYPE, error))
+                "room for one more handler)." % (PROBE_TYPE, ": ".join(part for part in (error.message, error.title) if part)))
         probes = []
         try:
             updated_name = name + " (updated)"
@@ -418,6 +428,7 @@ class UpdateProbe:
                 self.client.delete_handler(probe_id)
             except DmpilotError as error:
                 if error.status != 404:
+                    self.written.append("left the throwaway handler %d of the update test" % probe_id)
                     self.warnings.append("The throwaway handler %d of the update test could not be deleted (%s). The next test "
                                          "removes it; you may also delete it by hand." % (probe_id, error))
 
@@ -450,6 +461,7 @@ def run(module):
         module.fail_json(msg=str(error) + written, changed=changed, **error_details(error))
     for warning in state.warnings:
         module.warn(warning)
+    result["changed"] = result["changed"] or bool(state.written)
     if not module._diff:
         result.pop("diff")
     module.exit_json(**result)

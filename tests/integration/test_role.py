@@ -6,22 +6,62 @@ Each step is a real ansible-playbook run at -vvv --diff; its PLAY RECAP and the 
 log say what happened, and no canary secret may appear in its output.
 """
 
+import re
+
 import pytest
 
 from tests.integration.runner import CANARIES, CHANGED_CANARIES, REPO, one_of_every_type, run_playbook
 
 CONVERGE = REPO / "tests" / "integration" / "role" / "converge.yml"
-LIST_REQUEST = ("GET", "/api/notification-handlers/")
+HANDLERS = "/api/notification-handlers"
+LIST_REQUEST = ("GET", HANDLERS + "/")
+CREATE_REQUEST = ("POST", HANDLERS)
+# Every list is asked in id order, 1,000 handlers a page (rule 14).
+LIST_ORDER = {"order_by": "notification_handler_id", "order_type": "ASC", "results_per_page": "1000"}
+PROBE_PREFIX = "dmpilot.cloud update probe"
 
 EVERY_TYPE = one_of_every_type("Role")
 
 
+def request_of(entry):
+    """(method, path) of a logged request; a list searched by name reads (GET, ".../?search=<text>")."""
+    search = entry["query"].get("search")
+    return entry["method"], entry["path"] + ("?search=" + search if search is not None else "")
+
+
+def check_list_queries(log):
+    for entry in log:
+        if (entry["method"], entry["path"]) == LIST_REQUEST:
+            query = dict(entry["query"])
+            assert re.fullmatch(r"[1-9][0-9]*", query.pop("page")), entry
+            if "search" in query:
+                assert query.pop("search_by") == "name", entry
+                query.pop("search")
+            assert query == LIST_ORDER, entry
+
+
 def converge(simulator, profile, handlers, purge=False, options=()):
+    """Run the role; answer the run, the (method, path) of each request and their form field names."""
     simulator.clear_log()
     run = run_playbook(CONVERGE, simulator, profile, options=options, extra_vars={"wanted_handlers": handlers, "purge": purge})
     assert run.rc == 0, str(run)
     assert run.leaked_secrets() == [], str(run)
-    return run, [(entry["method"], entry["path"]) for entry in simulator.log()]
+    log = simulator.log()
+    check_list_queries(log)
+    return run, [request_of(entry) for entry in log], [entry["form_keys"] for entry in log]
+
+
+def probe_at(requests, forms, start, handler_ids):
+    """The four requests of the update probe, expected at requests[start:]: its throwaway handler is created with a name and
+    a type, renamed, read back with a search and deleted. Its id is not known in advance, and is none of handler_ids."""
+    method, path = requests[start + 1]
+    match = re.fullmatch(re.escape(HANDLERS) + r"/([0-9]+)", path)
+    assert method == "POST" and match, requests
+    probe_id = int(match.group(1))
+    assert probe_id not in handler_ids
+    assert sorted(forms[start]) == ["name", "type"] and forms[start + 1] == ["name"], forms
+    return [CREATE_REQUEST, ("POST", "%s/%d" % (HANDLERS, probe_id)), ("GET", HANDLERS + "/?search=" + PROBE_PREFIX),
+            ("DELETE", "%s/%d" % (HANDLERS, probe_id))]
 
 
 def reset(simulator, profile):
@@ -35,25 +75,37 @@ def stored(simulator):
 @pytest.mark.parametrize("profile", ["documented", "realistic"])
 def test_the_role_converges_then_costs_one_request(simulator, profile):
     reset(simulator, profile)
-    first, _requests = converge(simulator, profile, EVERY_TYPE)
+    first, requests, forms = converge(simulator, profile, EVERY_TYPE)
     assert first.changed() > 0
     handlers = stored(simulator)
     assert sorted(handlers) == sorted(item["name"] for item in EVERY_TYPE)
     assert handlers["Role slack"]["is_enabled"] == 0
     assert handlers["Role telegram"]["settings"]["telegram"] == CANARIES["telegram"]
+    slack_id = handlers["Role slack"]["id"]
+    # One list; the probe, since a disabled handler is created, then disabled; the creates in the list's order, the slack one
+    # disabled right after its create; one list reads every new handler back.
+    creates = [CREATE_REQUEST] * 9
+    creates.insert([item["type"] for item in EVERY_TYPE].index("slack") + 1, ("POST", "%s/%d" % (HANDLERS, slack_id)))
+    assert requests == [LIST_REQUEST] + probe_at(requests, forms, 1, [handler["id"] for handler in handlers.values()]) + creates + [LIST_REQUEST]
+    assert forms[requests.index(("POST", "%s/%d" % (HANDLERS, slack_id)))] == ["is_enabled"]
+    assert not any(name.startswith(PROBE_PREFIX) for name in stored(simulator))
 
-    second, requests = converge(simulator, profile, EVERY_TYPE)
+    second, requests, _forms = converge(simulator, profile, EVERY_TYPE)
     assert second.changed() == 0, str(second)
     assert requests == [LIST_REQUEST]
 
     rotated = [dict(item, slack=CHANGED_CANARIES["slack"]) if item["type"] == "slack" else item for item in EVERY_TYPE]
-    third, requests = converge(simulator, profile, rotated)
-    slack_id = handlers["Role slack"]["id"]
+    third, requests, forms = converge(simulator, profile, rotated)
     assert third.changed() == 1
-    # The role knows the handler's id, so the module reads it by id rather than listing every handler again.
-    assert requests == [LIST_REQUEST, ("GET", "/api/notification-handlers/%d" % slack_id), ("POST", "/api/notification-handlers/%d" % slack_id),
-                        ("GET", "/api/notification-handlers/%d" % slack_id)]
-    assert stored(simulator)["Role slack"]["settings"]["slack"] == CHANGED_CANARIES["slack"]
+    # The list holds every handler, so no handler is read again before the write: the probe, then only the changed field
+    # of the one handler that differs, then one list reads it back.
+    assert requests == ([LIST_REQUEST] + probe_at(requests, forms, 1, [handler["id"] for handler in handlers.values()])
+                        + [("POST", "%s/%d" % (HANDLERS, slack_id)), LIST_REQUEST])
+    assert forms[5] == ["slack"]
+    after = stored(simulator)
+    assert after["Role slack"]["settings"]["slack"] == CHANGED_CANARIES["slack"]
+    assert after["Role slack"]["id"] == slack_id
+    assert sorted(after) == sorted(handlers)
 
 
 @pytest.mark.parametrize("profile", ["documented", "realistic"])
@@ -65,18 +117,18 @@ def test_purge_previews_in_check_mode_then_deletes(simulator, profile):
                              {"name": "Stray two", "type": "slack", "settings": {"slack": CANARIES["slack"]}, "api_key": CANARIES["api_key"]}])
     before = stored(simulator)
 
-    preview, requests = converge(simulator, profile, kept, purge=True, options=["--check"])
-    assert all(method == "GET" for method, _path in requests)
+    preview, requests, _forms = converge(simulator, profile, kept, purge=True, options=["--check"])
+    assert requests == [LIST_REQUEST]
     assert stored(simulator) == before
     assert "Stray one (id %d)" % before["Stray one"]["id"] in preview.output
     assert "Stray two (id %d)" % before["Stray two"]["id"] in preview.output
-    assert preview.changed() == 1, "one task, the purge loop, reports its two items as changed"
+    assert preview.changed() == 1, "one task, the list module, reports the two deletes as one change"
 
-    purged, requests = converge(simulator, profile, kept, purge=True)
+    purged, requests, _forms = converge(simulator, profile, kept, purge=True)
     assert sorted(stored(simulator)) == sorted(item["name"] for item in kept)
-    assert sorted(path for method, path in requests if method == "DELETE") == sorted(
-        "/api/notification-handlers/%d" % before[name]["id"] for name in ("Stray one", "Stray two"))
+    # Deletes need no probe and no read back.
+    assert requests == [LIST_REQUEST] + [("DELETE", "%s/%d" % (HANDLERS, before[name]["id"])) for name in ("Stray one", "Stray two")]
     assert purged.changed() == 1
 
-    again, requests = converge(simulator, profile, kept, purge=True)
+    again, requests, _forms = converge(simulator, profile, kept, purge=True)
     assert again.changed() == 0 and requests == [LIST_REQUEST]

@@ -48,6 +48,8 @@ def twins():
 X_KEYS = {"x_consumer_key": CANARIES["x_consumer_key"], "x_consumer_secret": CANARIES["x_consumer_secret"],
           "x_access_token": CANARIES["x_access_token"], "x_access_token_secret": CANARIES["x_access_token_secret"]}
 LONG = "a" * 600
+# A password in api_url is a secret too: the canary scan looks for it in every output.
+URL_WITH_PASSWORD = "http://ops:%s@127.0.0.1:9/api" % CANARIES["x_access_token_secret"]
 
 BAD_INPUTS = (
     # name: missing, empty, blank, too long, with a tag, shared by two handlers.
@@ -86,6 +88,15 @@ BAD_INPUTS = (
     # The connection options.
     BadInput("api_url", {"name": "A", "api_url": "dmpilot.example/api"}),
     BadInput("api_key", {"name": "A", "api_key": ""}),
+    # Characters a header cannot carry: they must fail cleanly, naming api_key and never showing it.
+    BadInput("api_key", {"name": "A", "api_key": CANARIES["api_key"] + "\u043a\u043b\u044e\u0447"}),
+    BadInput("api_key", {"name": "A", "api_key": CANARIES["api_key"] + "\nsecond-line"}),
+    BadInput("api_key", {"name": "A", "api_key": CANARIES["api_key"] + " " + CANARIES["api_key"]}),
+    # Credentials in api_url, with a good and a bad scheme, and with none.
+    BadInput("api_url", {"name": "A", "api_url": URL_WITH_PASSWORD}, words=("user name or password",)),
+    BadInput("api_url", {"name": "A", "api_url": URL_WITH_PASSWORD.replace("http://", "ftp://")}),
+    BadInput("api_url", {"name": "A", "api_url": URL_WITH_PASSWORD.replace("http://", "")}),
+    BadInput("api_url", {"name": "A", "api_url": "http://127.0.0.1:9/api?token=" + CANARIES["x_consumer_secret"]}),
     BadInput("validate_certs", {"name": "A", "validate_certs": "perhaps"}),
     BadInput("timeout", {"name": "A", "timeout": "soon"}),
     BadInput("timeout", {"name": "A", "timeout": 0}),
@@ -98,6 +109,8 @@ BAD_INPUTS = (
     BadInput("reveal_secrets", {"reveal_secrets": "sometimes"}, module=INFO),
     BadInput("api_url", {"api_url": "dmpilot.example/api"}, module=INFO),
     BadInput("api_key", {"api_key": "   "}, module=INFO),
+    BadInput("api_key", {"api_key": CANARIES["api_key"] + "\u20ac"}, module=INFO),
+    BadInput("api_url", {"api_url": URL_WITH_PASSWORD}, module=INFO, words=("user name or password",)),
     BadInput("validate_certs", {"validate_certs": "perhaps"}, module=INFO),
     BadInput("timeout", {"timeout": -1}, module=INFO),
     BadInput("retries", {"retries": "many"}, module=INFO),
@@ -150,3 +163,18 @@ def test_the_table_tries_every_option():
         tried = set(row.option for row in BAD_INPUTS if row.module == module)
         untried = documented_options(module) - tried - set(option for exempt_module, option in NO_BAD_VALUE if exempt_module == module)
         assert untried == set(), "no bad input of %s tries %s" % (module, ", ".join(sorted(untried)))
+
+
+def assert_trimmed_key_works(run, result, stored):
+    assert run.rc == 0 and not result.get("failed"), "it failed: %s" % result.get("msg")
+    assert result.get("changed") and [handler["name"] for handler in stored] == ["Trimmed key"], "stored: %s" % stored
+
+
+def test_an_api_key_ending_in_a_newline_is_trimmed(simulator, ledger):
+    """`echo key | ansible-vault encrypt_string` stores the key with a newline: it is trimmed like any value, never shown."""
+    simulator.reset("realistic", keys={CANARIES["api_key"]: 1})
+    wanted = {"name": "Trimmed key", "type": "email", "email": "a@example.com", "api_key": CANARIES["api_key"] + "\n"}
+    run, result = run_checked_playbook(ledger, "race.yml", simulator, extra_vars={"raced_handler": wanted})
+    ledger.check("bad inputs", "handler api_key: a trailing newline is trimmed", assert_trimmed_key_works, run, result or {},
+                 simulator.handlers())
+    ledger.assert_all_passed()

@@ -3,6 +3,8 @@
 import concurrent.futures
 import time
 
+import pytest
+
 from tests.integration.runner import CANARIES, REPO, one_of_every_type
 from tests.reliability.harness import run_checked_playbook
 
@@ -17,39 +19,48 @@ RACED = {"name": "Raced", "type": "slack", "slack": CANARIES["slack"]}
 CREATE_DELAY = 2.5
 
 
+PROBE_PREFIX = "dmpilot.cloud update probe"
+
+
 def requests_of(log):
     return [(entry["method"], entry["path"]) for entry in log]
+
+
+def handler_creates(log):
+    """The creates of real handlers: the update probe's throwaway handler is not one."""
+    return [entry for entry in log if (entry["method"], entry["path"]) == CREATE and not entry["form"].get("name", "").startswith(PROBE_PREFIX)]
 
 
 def converge_fleet(simulator, ledger):
     simulator.clear_log()
     run, _current = run_checked_playbook(ledger, "fleet.yml", simulator, inventory=FLEET, options=["--forks", "10"],
                                          extra_vars={"wanted_handlers": EVERY_TYPE})
-    return run, requests_of(simulator.log())
+    return run, simulator.log()
 
 
-def assert_fleet_converged(run, requests, stored_names):
+def assert_fleet_converged(run, log, stored_names):
     assert run.rc == 0, str(run)
     recap = run.recap()
     assert [host for host in FLEET_HOSTS if recap.get(host, {}).get("failed", 1) != 0] == [], "hosts failed or missing: %s" % recap
     assert sorted(stored_names) == sorted(item["name"] for item in EVERY_TYPE), "stored: %s" % stored_names
-    assert requests.count(CREATE) == len(EVERY_TYPE), "%d creates for %d handlers" % (requests.count(CREATE), len(EVERY_TYPE))
+    creates = len(handler_creates(log))
+    assert creates == len(EVERY_TYPE), "%d creates for %d handlers" % (creates, len(EVERY_TYPE))
 
 
-def assert_fleet_unchanged(run, requests):
+def assert_fleet_unchanged(run, log):
     assert run.rc == 0, str(run)
     changed = dict((host, counts["changed"]) for host, counts in run.recap().items() if host in FLEET_HOSTS and counts["changed"])
     assert changed == {}, str(run)
-    assert requests == [LIST], requests
+    assert requests_of(log) == [LIST], requests_of(log)
 
 
 def test_the_role_over_20_hosts_with_10_forks_creates_each_handler_once(simulator, ledger):
     simulator.reset("realistic", keys={CANARIES["api_key"]: 1})
-    run, requests = converge_fleet(simulator, ledger)
+    run, log = converge_fleet(simulator, ledger)
     stored_names = [handler["name"] for handler in simulator.handlers()]
-    ledger.check("concurrency", "the role over 20 hosts, forks 10: each handler created once", assert_fleet_converged, run, requests, stored_names)
-    again, requests = converge_fleet(simulator, ledger)
-    ledger.check("concurrency", "the role over 20 hosts, forks 10, again: one read, no change", assert_fleet_unchanged, again, requests)
+    ledger.check("concurrency", "the role over 20 hosts, forks 10: each handler created once", assert_fleet_converged, run, log, stored_names)
+    again, log = converge_fleet(simulator, ledger)
+    ledger.check("concurrency", "the role over 20 hosts, forks 10, again: one read, no change", assert_fleet_unchanged, again, log)
     ledger.assert_all_passed()
 
 
@@ -76,24 +87,58 @@ def race(simulator, ledger, workdir):
         return [future.result() for future in futures]
 
 
-def assert_duplicate_reported(racers, stored_ids, next_run, next_result, next_requests):
-    for run, _result in racers:
-        assert run.rc == 0, str(run)
-    assert len(stored_ids) == 2, "the race did not happen (stored ids %s), so the test proves nothing" % stored_ids
-    message = next_result.get("msg") or ""
-    assert next_run.rc == 0 and next_result.get("failed"), "the next run did not fail: %s" % next_result
-    assert "2 notification handlers are named 'Raced'" in message, message
-    assert all(str(handler_id) in message for handler_id in stored_ids), "the message does not give both ids %s: %s" % (stored_ids, message)
-    assert [request for request in next_requests if request[0] != "GET"] == [], "the next run wrote: %s" % next_requests
+def assert_one_survives(racers, requests, stored_ids, next_result, next_requests):
+    for run, result in racers:
+        assert run.rc == 0 and not (result or {}).get("failed"), "a racer failed: %s" % (result or {}).get("msg")
+    creates = [request for request in requests if request == CREATE]
+    assert len(creates) == 2, "the race did not happen (%d creates), so the test proves nothing" % len(creates)
+    assert len(stored_ids) == 1, "the race left %d handlers named %r (ids %s)" % (len(stored_ids), RACED["name"], stored_ids)
+    deleted = [request for request in requests if request[0] == "DELETE"]
+    assert deleted == [("DELETE", "/api/notification-handlers/%d" % (stored_ids[0] + 1))], "deletes: %s" % deleted
+    warned = " ".join(" ".join((result or {}).get("warnings") or []) for _run, result in racers)
+    assert "lowest id wins" in warned.lower(), "no racer warned about the race: %s" % warned
+    assert not next_result.get("changed") and not next_result.get("failed"), "the next run: %s" % next_result
+    assert next_requests == [LIST], "the next run sent %s" % next_requests
 
 
-def test_two_playbooks_creating_one_handler_at_once_leave_no_unnoticed_duplicate(simulator, ledger, tmp_path):
+def test_two_playbooks_creating_one_handler_at_once_leave_one(simulator, ledger, tmp_path):
     simulator.reset("realistic", keys={CANARIES["api_key"]: 1})
     simulator.fault(method="POST", path=CREATE[1], match="exact", delay=CREATE_DELAY, times=2)
     racers = race(simulator, ledger, tmp_path)
+    requests = requests_of(simulator.log())
     stored_ids = [handler["id"] for handler in simulator.handlers() if handler["name"] == RACED["name"]]
     simulator.clear_log()
-    next_run, next_result = run_checked_playbook(ledger, "race.yml", simulator, extra_vars={"raced_handler": RACED})
-    ledger.check("concurrency", "two playbooks create one handler at once: the next run reports both ids", assert_duplicate_reported,
-                 racers, stored_ids, next_run, next_result, requests_of(simulator.log()))
+    _next_run, next_result = run_checked_playbook(ledger, "race.yml", simulator, extra_vars={"raced_handler": RACED})
+    ledger.check("concurrency", "two playbooks create one handler at once: the lowest id survives, alone", assert_one_survives,
+                 racers, requests, stored_ids, next_result or {}, requests_of(simulator.log()))
+    ledger.assert_all_passed()
+
+
+# A handler moved across a page boundary while the pages are read: 2,500 handlers make 3 pages of 1,000; while page 2
+# is asked for, handler 5 of page 1 is deleted, so the first handler of page 2 moves to page 1, already read.
+DRIFT_SEED = 2500
+MOVED_ID = 1001
+DRIFT_ORDERS = (("ascending", {}), ("descending, the list's order not honoured", {"b14_filters": False, "b14_default_order": "desc"}))
+
+
+def assert_moved_handler_found(run, result, requests, stored):
+    assert run.rc == 0 and not result.get("failed"), "it failed: %s" % result.get("msg")
+    assert not result.get("changed"), "it changed something: %s" % result
+    assert [request for request in requests if request[0] != "GET"] == [], "it wrote: %s" % requests
+    assert len(stored) == DRIFT_SEED - 1, "%d handlers stored" % len(stored)
+    pages = [request for request in requests if request[0] == "GET"]
+    assert len(pages) > 3, "the list was not read again after it changed (%d reads)" % len(pages)
+
+
+@pytest.mark.parametrize("order_name, switches", DRIFT_ORDERS, ids=[name for name, _switches in DRIFT_ORDERS])
+def test_a_handler_moved_across_a_page_boundary_is_found(simulator, ledger, order_name, switches):
+    # The documented profile has no search, so the module reads the whole list by pages to find the name.
+    simulator.reset("documented", switches=switches, keys={CANARIES["api_key"]: 1})
+    simulator.seed(count=DRIFT_SEED, api_key=CANARIES["api_key"])
+    moved = simulator.handler(MOVED_ID if not switches else DRIFT_SEED - 1000)
+    simulator.fault(method="GET", path=LIST[1], query={"page": "2"}, remove=[5 if not switches else DRIFT_SEED - 5])
+    wanted = dict(moved["settings"], name=moved["name"], type=moved["type"])
+    run, result = run_checked_playbook(ledger, "race.yml", simulator, profile="documented", extra_vars={"raced_handler": wanted})
+    ledger.check("concurrency", "a handler moved across a page boundary (%s): found, nothing created" % order_name,
+                 assert_moved_handler_found, run, result or {}, requests_of(simulator.log()), simulator.handlers())
     ledger.assert_all_passed()

@@ -69,17 +69,23 @@ class Target:
         return self.requests[0]
 
 
+def probe(probe_id):
+    """The requests of the update probe on a throwaway handler with this id: create, update, read back by search, delete."""
+    return (CREATE, one("POST", probe_id), LIST, one("DELETE", probe_id))
+
+
 TARGETS = {
     "info": Target("info", (EXISTING,), {}, (LIST,), read=LIST, write=LIST, final=(EXISTING,)),
-    "create": Target("handler", (), as_options(CREATED), (LIST, CREATE, one("GET", 1)), read=one("GET", 1), write=CREATE,
-                     final=(CREATED,)),
-    "update": Target("handler", (EXISTING,), as_options(UPDATED), (LIST, one("POST", 1), one("GET", 1)), read=one("GET", 1),
-                     write=one("POST", 1), final=(UPDATED,)),
+    # Find by name (a search, then the whole list to be sure the name is free), create, read back by a search.
+    "create": Target("handler", (), as_options(CREATED), (LIST, LIST, CREATE, LIST), read=LIST, write=CREATE, final=(CREATED,)),
+    # Find by name, the update probe on handler 2, then the update of handler 1 and its read-back.
+    "update": Target("handler", (EXISTING,), as_options(UPDATED), (LIST,) + probe(2) + (one("POST", 1), one("GET", 1)),
+                     read=one("GET", 1), write=one("POST", 1), final=(UPDATED,)),
     "delete": Target("handler", (EXISTING,), {"name": "Existing", "state": "absent"}, (LIST, one("DELETE", 1)), read=LIST,
                      write=one("DELETE", 1), final=()),
     # The role leaves the existing handler alone and creates the other one.
-    "role": Target("role", (EXISTING,), {"handlers": [as_options(EXISTING), as_options(CREATED)]}, (LIST, LIST, CREATE, one("GET", 2)),
-                   read=one("GET", 2), write=CREATE, final=(EXISTING, CREATED)),
+    "role": Target("role", (EXISTING,), {"handlers": [as_options(EXISTING), as_options(CREATED)]}, (LIST, LIST, LIST, CREATE, LIST),
+                   read=LIST, write=CREATE, final=(EXISTING, CREATED)),
     "role, 150 handlers": Target("role", (), {"handlers": [as_options(handler) for handler in BULK]}, (LIST,), read=LIST, write=CREATE,
                                  final=BULK),
 }
@@ -122,6 +128,11 @@ FAULTS = (
     Fault("429 with X-RateLimit-Reset", EVERY_TARGET, Outcome(True, attempts=2), {"status": 429, "headers": {"X-RateLimit-Reset": "1"}},
           on="write"),
     Fault("429 with no header", EVERY_TARGET, Outcome(True, attempts=2), {"status": 429}, on="write"),
+    # A reset that is no wait at all must not be retried at once, in a loop: the backoff still doubles, and the wall
+    # time is bounded (0.5 + 1 + 2 seconds, then 4 more would pass rate_limit_timeout=5).
+    *tuple(Fault("429 with X-RateLimit-Reset %s" % shown, EVERY_TARGET, Outcome(False, ("rate limit", "rate_limit_timeout=5"), attempts=4),
+                 {"status": 429, "headers": {"X-RateLimit-Reset": reset}, "times": None}, on="write")
+           for shown, reset in (("0", "0"), ("negative", "-30"), ("in the past", "1000000000"))),
     Fault("429 longer than rate_limit_timeout", EVERY_TARGET, Outcome(False, ("rate limit", "rate_limit_timeout=1"), attempts=2),
           {"status": 429, "headers": {"X-RateLimit-Reset": "1"}, "times": None}, on="write", options={"rate_limit_timeout": 1}),
     *status_rows("%d once on a GET", (500, 502, 503), EVERY_TARGET, "read", lambda status: Outcome(True, attempts=2)),

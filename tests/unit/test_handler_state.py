@@ -861,7 +861,8 @@ def test_run_passes_the_warnings_on_when_it_fails():
     with pytest.raises(ModuleExit):
         run(module)
     assert "update_strategy=update" in module.failed["msg"]
-    assert module.failed["changed"] is False
+    # The throwaway handler stayed on the server: that is a change, and the message says so.
+    assert module.failed["changed"] is True and "left the throwaway handler 2" in module.failed["msg"]
     assert len(module.warned) == 1 and "throwaway handler 2" in module.warned[0]
 
 
