@@ -8,7 +8,8 @@ import subprocess
 import sys
 import tempfile
 
-from tests.handler_data import CANARIES, CHANGED_CANARIES, one_of_every_type  # noqa: F401 (one_of_every_type: for the suites)
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import HANDLER_TYPES
+from tests.handler_data import CANARIES, CHANGED, CHANGED_CANARIES, one_of_every_type, settings_of  # noqa: F401 (one_of_every_type: for the suites)
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 PLAYBOOKS = REPO / "tests" / "integration" / "playbooks"
@@ -64,8 +65,12 @@ def ansible_environment(collections_path=SOURCE_COLLECTIONS):
 
 
 def run_playbook(playbook, simulator, profile="documented", extra_vars=None, options=(), collections_path=SOURCE_COLLECTIONS, timeout=600,
-                 inventory="localhost,"):
-    """Run a playbook at -vvv --diff with the canary secrets; the playbook asserts its own expectations."""
+                 inventory="localhost,", unset=(), environment=None):
+    """Run a playbook at -vvv --diff with the canary secrets; the playbook asserts its own expectations.
+
+    unset names the variables below that the run must not define (dmpilot_api_key, say); environment adds variables to
+    the environment of ansible-playbook (DMPILOT_API_KEY, say, which it does not inherit from this process).
+    """
     variables = {
         "sim_url": simulator.url,
         "sim_profile": profile,
@@ -73,17 +78,25 @@ def run_playbook(playbook, simulator, profile="documented", extra_vars=None, opt
         "dmpilot_api_key": CANARIES["api_key"],
         "secrets": dict((name, value) for name, value in CANARIES.items() if name != "api_key"),
         "changed_secrets": CHANGED_CANARIES,
+        # Every type with its settings, and a second value of every field: from the table, so a new type is tested too.
+        "type_fields": dict((handler_type, settings_of(handler_type)) for handler_type in HANDLER_TYPES),
+        "field_changes": CHANGED,
+        # One handler of every type, some given through aliases, one disabled (tests/handler_data.py).
+        "every_type": one_of_every_type("Every"),
     }
     variables.update(extra_vars or {})
+    for name in unset:
+        variables.pop(name)
     OUTPUT.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".json", dir=str(OUTPUT), delete=False) as handle:
         json.dump(variables, handle)
     playbook_path = pathlib.Path(playbook) if os.path.isabs(str(playbook)) else PLAYBOOKS / playbook
     command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-vvv", "--diff", "-i", inventory, "-c", "local",
                str(playbook_path), "-e", "@" + handle.name] + list(options)
+    env = dict(ansible_environment(collections_path), **(environment or {}))
     try:
-        completed = subprocess.run(command, cwd=str(REPO), env=ansible_environment(collections_path), stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout, check=False)
+        completed = subprocess.run(command, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                                   timeout=timeout, check=False)
     finally:
         os.unlink(handle.name)
     return PlaybookRun(command, completed)

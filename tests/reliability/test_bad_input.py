@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELD_TYPE, HANDLER_TYPES
+from tests.handler_data import VALID, settings_of
 from tests.integration.runner import CANARIES, REPO, SOURCE_COLLECTIONS
 from tests.reliability.harness import names_option, run_checked_playbook
 
@@ -45,9 +47,19 @@ def twins():
     return tuple({"name": "Twin", "type": "email", "settings": {"email": "twin%d@example.com" % number}} for number in (1, 2))
 
 
-X_KEYS = {"x_consumer_key": CANARIES["x_consumer_key"], "x_consumer_secret": CANARIES["x_consumer_secret"],
-          "x_access_token": CANARIES["x_access_token"], "x_access_token_secret": CANARIES["x_access_token_secret"]}
+X_KEYS = settings_of("x")
 LONG = "a" * 600
+
+
+def foreign_fields():
+    """Every settings field of the table, given with a type it does not belong to (one of the rows of each field)."""
+    rows = []
+    for field_name, field_type in FIELD_TYPE.items():
+        other = next(type_name for type_name in HANDLER_TYPES if type_name != field_type)
+        value = CANARIES.get(field_name, VALID[field_name])
+        rows.append(BadInput(field_name, dict(settings_of(other), name="A", type=other, **{field_name: value})))
+    return tuple(rows)
+
 # A password in api_url is a secret too: the canary scan looks for it in every output.
 URL_WITH_PASSWORD = "http://ops:%s@127.0.0.1:9/api" % CANARIES["x_access_token_secret"]
 
@@ -74,13 +86,12 @@ BAD_INPUTS = (
     BadInput("email", {"name": "A", "type": "email", "email": "ops@example.com<script>"}),
     BadInput("webhook", {"name": "A", "type": "webhook", "webhook": "hooks.example.com/x"}),
     BadInput("webhook", {"name": "A", "type": "webhook", "webhook": "https://hooks.example.com/" + LONG}),
-    BadInput("slack", {"name": "A", "type": "email", "email": "a@example.com", "slack": CANARIES["slack"]}),
     BadInput("discord", {"name": "A", "type": "discord", "discord": "   "}),
     BadInput("telegram", {"name": "A", "type": "telegram", "telegram": "not a token", "telegram_chat_id": "-100"}),
     BadInput("telegram_chat_id", {"name": "A", "type": "telegram", "telegram": CANARIES["telegram"], "telegram_chat_id": "my chat"}),
     BadInput("telegram_chat_id", {"name": "New", "type": "telegram", "telegram": CANARIES["telegram"]}, reads=True),
     BadInput("microsoft_teams", {"name": "A", "type": "microsoft_teams", "microsoft_teams": "ftp://example.webhook.office.com/x"}),
-    BadInput("google_chat", {"name": "A", "type": "slack", "slack": CANARIES["slack"], "google_chat": CANARIES["google_chat"]}),
+    *foreign_fields(),
     BadInput("x_consumer_key", {"name": "A", "type": "x", **dict(X_KEYS, x_consumer_key="<i>key</i>")}),
     BadInput("x_consumer_secret", {"name": "New", "type": "x", "x_consumer_key": CANARIES["x_consumer_key"]}, reads=True),
     BadInput("x_access_token", {"name": "A", "type": "x", **dict(X_KEYS, x_access_token=" ")}),

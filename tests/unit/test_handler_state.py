@@ -21,7 +21,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state impor
     check_can_disable,
     run,
 )
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import field_names
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import TYPE_NAMES, field_names
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import normalize_handler, wanted_handler
 
 SALT = "api-key"
@@ -133,8 +133,7 @@ class FakeClient:
 
     def create_handler(self, form):
         self.enter("create_handler", form)
-        if not form.get("name") or form.get("type") not in ("email", "webhook", "slack", "discord", "telegram", "microsoft_teams",
-                                                            "google_chat", "x", "internal_notification"):
+        if not form.get("name") or form.get("type") not in TYPE_NAMES:
             raise DmpilotError("Could not create: HTTP 401", status=401, title="invalid")
         handler_type = form["type"]
         handler_id = self.next_id  # rule 11: auto-increment, never reused

@@ -10,26 +10,13 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils import _handlers as 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, HANDLER_TYPES, SECRET_FIELDS
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import InvalidHandler, wanted_handler
 from ansible_collections.dmpilot.cloud.plugins.module_utils._module import settings_argument_spec
+from tests.handler_data import VALID
+from tests.handler_data import settings_of as table_settings
 
 SALT = "api-key"
-VALID = {
-    "email": "ops@example.com",
-    "webhook": "https://hooks.example.com/abc",
-    "slack": "https://hooks.slack.com/services/T0/B0/xyz",
-    "discord": "https://discord.com/api/webhooks/1/abc",
-    "telegram": "123456789:ABC-DEF1234ghIkl-zyx57W2v1u123ew11",
-    "telegram_chat_id": "-1001234567890",
-    "microsoft_teams": "https://example.webhook.office.com/webhookb2/abc",
-    "google_chat": "https://chat.googleapis.com/v1/spaces/AAA/messages?key=k&token=t",
-    "x_consumer_key": "x-consumer-key-value",
-    "x_consumer_secret": "x-consumer-secret-value",
-    "x_access_token": "x-access-token-value",
-    "x_access_token_secret": "x-access-token-secret-value",
-}
-
-
+SETTINGS_KINDS_NOT_SECRET = ("email", "telegram_chat_id")  # the API doc: every other kind of value carries a credential
 def settings_of(handler_type):
-    return dict((field.name, VALID[field.name]) for field in HANDLER_TYPES[handler_type])
+    return table_settings(handler_type, secrets=False)
 
 
 def current(handler_type="webhook", name="Ops", enabled=True, settings=None):
@@ -44,8 +31,9 @@ def test_every_field_of_the_table_has_a_valid_example():
 
 
 def test_the_secret_fields_are_those_of_the_api_doc():
-    assert SECRET_FIELDS == {"webhook", "slack", "discord", "telegram", "microsoft_teams", "google_chat",
-                             "x_consumer_key", "x_consumer_secret", "x_access_token", "x_access_token_secret"}
+    """Webhook URLs, bot tokens and X keys carry a credential; an email address and a chat id do not."""
+    assert SECRET_FIELDS == set(name for name, field in FIELDS.items() if field.kind not in SETTINGS_KINDS_NOT_SECRET)
+    assert SECRET_FIELDS and SECRET_FIELDS != set(FIELDS)
 
 
 def test_the_argument_spec_comes_from_the_table():

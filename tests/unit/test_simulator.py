@@ -7,19 +7,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from tests.simulator.app import TYPES, sample_settings
 from tests.simulator.control import Simulator, SimulatorError, start_simulator
 
-ALL_TYPES = {
-    "email": {"email": "hey@example.com"},
-    "webhook": {"webhook": "https://example.com/hook?token=abc"},
-    "slack": {"slack": "https://hooks.slack.com/services/T/B/X"},
-    "discord": {"discord": "https://discord.com/api/webhooks/1/abc"},
-    "telegram": {"telegram": "123:bot-token", "telegram_chat_id": "-10042"},
-    "microsoft_teams": {"microsoft_teams": "https://example.webhook.office.com/x"},
-    "google_chat": {"google_chat": "https://chat.googleapis.com/v1/spaces/x"},
-    "x": {"x_consumer_key": "ck", "x_consumer_secret": "cs", "x_access_token": "at", "x_access_token_secret": "ats"},
-    "internal_notification": {},
-}
+# Every type the simulator knows, with plausible settings: from its own table, which is independent of the collection's.
+ALL_TYPES = dict((handler_type, sample_settings(handler_type, 42)) for handler_type in TYPES)
 
 
 def call(simulator, method, path="", key="test-key", **kwargs):
