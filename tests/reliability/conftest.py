@@ -14,7 +14,7 @@ from tests.simulator.control import start_simulator
 # Hypothesis keeps its examples and caches under tests/output, which pytest does not collect, rather than in .hypothesis/.
 set_hypothesis_home_dir(str(OUTPUT / "hypothesis"))
 
-VERDICT_KINDS = ("faults", "bad inputs", "random inputs", "concurrency")
+VERDICT_KINDS = ("faults", "safe writes", "bad inputs", "random inputs", "concurrency")
 
 
 class Tally:

@@ -7,11 +7,12 @@ against the simulator in the realistic profile, which strips tags, trims and cut
 
 from hypothesis import given, settings, strategies
 
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import field_names
 from tests.integration.runner import CANARIES
 from tests.reliability.harness import names_option, run_module
 
 HANDLER = "dmpilot_notification_handler"
-X_FIELDS = ("x_consumer_key", "x_consumer_secret", "x_access_token", "x_access_token_secret")
+X_FIELDS = field_names("x")
 EXAMPLES = 40
 
 # No lone surrogates: neither YAML nor JSON can carry them into a module.
