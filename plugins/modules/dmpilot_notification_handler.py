@@ -78,8 +78,9 @@ seealso:
   - module: dmpilot.cloud.dmpilot_notification_handlers
     description: Converges a list of handlers in one task, with one request per 1,000 handlers when nothing changes.
   - module: dmpilot.cloud.dmpilot_notification_handler_info
-  - ref: ansible_collections.dmpilot.cloud.docsite.notification_handlers_guide
-    description: The collection's guide to managing notification handlers.
+  - name: The dmpilot.cloud guide to managing notification handlers
+    description: Connection, the list module and the role, adopting an account, safe writes, troubleshooting.
+    link: https://github.com/dmpilot/dmpilot.cloud/blob/main/docs/docsite/rst/notification_handlers_guide.rst
 """
 
 EXAMPLES = r"""

@@ -77,8 +77,9 @@ seealso:
     description: Manages one handler.
   - module: dmpilot.cloud.dmpilot_notification_handler_info
     description: Lists handlers, and exports them in the form of O(handlers) as RV(dmpilot.cloud.dmpilot_notification_handler_info#module:declaration).
-  - ref: ansible_collections.dmpilot.cloud.docsite.notification_handlers_guide
-    description: The collection's guide to managing notification handlers.
+  - name: The dmpilot.cloud guide to managing notification handlers
+    description: Connection, the list module and the role, adopting an account, safe writes, troubleshooting.
+    link: https://github.com/dmpilot/dmpilot.cloud/blob/main/docs/docsite/rst/notification_handlers_guide.rst
 """
 
 EXAMPLES = r"""
