@@ -11,16 +11,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils._client import PAGE_SIZE, DmpilotError
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import (
-    PROBE_NAME,
-    Change,
-    HandlerState,
-    HandlerStateFailure,
-)
+from ansible_collections.dmpilot.cloud.plugins.module_utils._client import PAGE_SIZE
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import PROBE_NAME, Change, HandlerStateFailure, converge
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import InvalidHandler, diff_view, masked_handler, wanted_handler
-from ansible_collections.dmpilot.cloud.plugins.module_utils._module import error_details
 
 
 class Item:
@@ -138,23 +132,14 @@ def diff_key(handler):
 
 
 def run(module):
-    """Run the list module: validate every item, read the list once, converge, and exit or fail with a clear message."""
+    """Run the list module: validate every item, read the list once, converge."""
     params = module.params
-    state = HandlerState(module.client, module.salt, module.check_mode, params["update_strategy"])
-    try:
+
+    def every_handler(state):
         items = checked_items(params)
         current = module.client.list_handlers()
         changes = planned_changes(state, items, current, params["purge"])
         state.apply([change for _label, change in changes], list_pages=max(1, -(-len(current) // PAGE_SIZE)))
-    except (InvalidHandler, HandlerStateFailure, DmpilotError) as error:
-        for warning in state.warnings:
-            module.warn(warning)
-        written, changed = state.failure_details()
-        module.fail_json(msg=str(error) + written, changed=changed, **error_details(error))
-    for warning in state.warnings:
-        module.warn(warning)
-    result = outcome(changes, current, module.salt)
-    result["changed"] = result["changed"] or bool(state.written)
-    if not module._diff:
-        result.pop("diff")
-    module.exit_json(**result)
+        return outcome(changes, current, module.salt)
+
+    converge(module, every_handler)

@@ -442,18 +442,11 @@ def check_can_disable(expected, current):
                                   "Nothing was changed." % (current["id"], current["name"]))
 
 
-def run(module):
-    """Run the handler module: validate, find, converge, and exit or fail with a clear message."""
-    params = module.params
-    state = HandlerState(module.client, module.salt, module.check_mode, params["update_strategy"])
+def converge(module, work):
+    """End a module's task with work(state): its result, or a failure that says what this run had written already."""
+    state = HandlerState(module.client, module.salt, module.check_mode, module.params["update_strategy"])
     try:
-        # Validation comes first, so bad input fails before any request.
-        wanted = wanted_handler(params["name"], params["type"], params["enabled"], module.settings_params())
-        current = state.find(params["id"], wanted.get("name"), must_exist=params["state"] == "present")
-        if params["state"] == "absent":
-            result = state.absent(current)
-        else:
-            result = state.present(wanted, current)
+        result = work(state)
     except (InvalidHandler, HandlerStateFailure, DmpilotError) as error:
         for warning in state.warnings:
             module.warn(warning)
@@ -465,3 +458,16 @@ def run(module):
     if not module._diff:
         result.pop("diff")
     module.exit_json(**result)
+
+
+def run(module):
+    """Run the handler module: validate, find, converge."""
+    params = module.params
+
+    def one_handler(state):
+        # Validation comes first, so bad input fails before any request.
+        wanted = wanted_handler(params["name"], params["type"], params["enabled"], module.settings_params())
+        current = state.find(params["id"], wanted.get("name"), must_exist=params["state"] == "present")
+        return state.absent(current) if params["state"] == "absent" else state.present(wanted, current)
+
+    converge(module, one_handler)
