@@ -12,7 +12,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import PAGE_SIZE
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import PROBE_NAME, Change, HandlerStateFailure, converge
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import (
+    PROBE_NAME,
+    Change,
+    HandlerStateFailure,
+    converge,
+    no_such_id,
+    the_one_named,
+)
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import InvalidHandler, diff_view, masked_handler, wanted_handler
 
@@ -82,14 +89,9 @@ def matched_handler(item, current, by_id):
     if item.options["id"] is not None:
         handler = by_id.get(item.options["id"])
         if handler is None and item.present:
-            raise HandlerStateFailure("id: no notification handler %d exists for this API key. A handler is never created for an id; "
-                                      "remove id to create one by name." % item.options["id"])
+            raise no_such_id(item.options["id"])
         return handler
-    matches = [handler for handler in current if handler["name"] == item.wanted["name"]]
-    if len(matches) > 1:
-        raise HandlerStateFailure("name: %d notification handlers are named %r (ids %s). Set id to the one to manage, and remove or "
-                                  "rename the others." % (len(matches), item.wanted["name"], ", ".join(str(h["id"]) for h in matches)))
-    return matches[0] if matches else None
+    return the_one_named(item.wanted["name"], [handler for handler in current if handler["name"] == item.wanted["name"]])
 
 
 def outcome(changes, current, salt):

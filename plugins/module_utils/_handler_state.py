@@ -118,14 +118,9 @@ class HandlerState:
         if handler_id is not None:
             handler = self.client.get_handler(handler_id)
             if handler is None and must_exist:
-                raise HandlerStateFailure("id: no notification handler %d exists for this API key. The module never creates a "
-                                          "handler for an id; remove id to create one by name." % handler_id)
+                raise no_such_id(handler_id)
             return handler
-        matches = self.client.find_by_name(name)
-        if len(matches) > 1:
-            raise HandlerStateFailure("name: %d notification handlers are named %r (ids %s). Set id to the one to manage, "
-                                      "and remove or rename the others." % (len(matches), name, ", ".join(str(h["id"]) for h in matches)))
-        return matches[0] if matches else None
+        return the_one_named(name, self.client.find_by_name(name))
 
     # What to write.
 
@@ -431,6 +426,19 @@ class UpdateProbe:
                     self.written.append("left the throwaway handler %d of the update test" % probe_id)
                     self.warnings.append("The throwaway handler %d of the update test could not be deleted (%s). The next test "
                                          "removes it; you may also delete it by hand." % (probe_id, error))
+
+
+def no_such_id(handler_id):
+    return HandlerStateFailure("id: no notification handler %d exists for this API key. The module never creates a handler for an id; "
+                               "remove id to create one by name." % handler_id)
+
+
+def the_one_named(name, matches):
+    """The handler of this exact name among matches, or None; names need not be unique, and several is a failure."""
+    if len(matches) > 1:
+        raise HandlerStateFailure("name: %d notification handlers are named %r (ids %s). Set id to the one to manage, and remove or "
+                                  "rename the others." % (len(matches), name, ", ".join(str(handler["id"]) for handler in matches)))
+    return matches[0] if matches else None
 
 
 def check_can_disable(expected, current):
