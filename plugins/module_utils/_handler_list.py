@@ -56,8 +56,9 @@ def checked_items(params):
         seen[key] = item
     if params["purge"] and not any(item.present for item in items) and not params["delete_all_handlers"]:
         raise InvalidHandler("purge: with purge true and no present handler in handlers, every handler of the account would be "
-                             "deleted. If that is what you want, also set delete_all_handlers: true; otherwise check the list "
-                             "(an empty or misspelt variable gives no handlers).")
+                             "deleted. If that is what you want, also set delete_all_handlers: true (in the role: "
+                             "dmpilot_notification_handlers_delete_all); otherwise check the list (an empty or misspelt variable "
+                             "gives no handlers).")
     return items
 
 
@@ -104,15 +105,17 @@ def outcome(changes, current, salt):
             continue
         old = change.current
         stored = change.stored
+        # The handler as it was names the change, so that check mode and the real run show the same diff.
+        key = diff_key(old, stored)
         if old is not None:
             after.pop(old["id"], None)
-            before_view[diff_key(old)] = diff_view(old, salt)
+            before_view[key] = diff_view(old, salt)
         if stored is not None:
             if stored["id"] is None:
                 new.append(stored)
             else:
                 after[stored["id"]] = stored
-            after_view[diff_key(stored)] = diff_view(stored, salt)
+            after_view[key] = diff_view(stored, salt)
         if change.action == "delete":
             deleted.append(dict(id=old["id"], name=old["name"]))
         elif old is None or (stored is not None and stored["id"] == old["id"]):
@@ -128,9 +131,12 @@ def outcome(changes, current, salt):
     )
 
 
-def diff_key(handler):
-    """How the diff names a handler: its name and id, or (new) for one that check mode would create."""
-    return "%s (id %s)" % (handler["name"], handler["id"]) if handler["id"] is not None else "%s (new)" % handler["name"]
+def diff_key(old, stored):
+    """How the diff names a change: by the handler as it was, name and id, or by its name and (new) for a create.
+
+    So check mode, which knows no new id, and the real run show the same keys.
+    """
+    return "%s (id %d)" % (old["name"], old["id"]) if old is not None else "%s (new)" % stored["name"]
 
 
 def run(module):

@@ -23,6 +23,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._client import (
     redacted_url,
 )
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, TYPE_NAMES
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import MASKED_VALUE
 
 UPDATE_STRATEGIES = ["auto", "update", "recreate"]
 # What a header value can carry unchanged: visible ASCII, no blank inside.
@@ -81,6 +82,9 @@ class DmpilotModule(AnsibleModule):
         spec = connection_argument_spec()
         spec.update(argument_spec)
         super(DmpilotModule, self).__init__(argument_spec=spec, **kwargs)
+        # A secret given masked (as the modules return it) stands for the stored value and is meant to be shown: Ansible
+        # would otherwise hide every mask, in the results and the diff, as if it were the secret.
+        self.no_log_values = set(value for value in self.no_log_values if not MASKED_VALUE.match(value))
         self.hide_connection_secrets()
         if not HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)

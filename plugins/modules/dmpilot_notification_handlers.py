@@ -50,8 +50,9 @@ attributes:
     details:
       - Check mode sends only the list read, one request per 1,000 handlers. It reports the same changed status and diff
         as a real run would. A handler that would be created has RV(notification_handlers[].id=null).
-      - Check mode never probes the server for O(update_strategy). It shows a change to an existing handler as an update in
-        place, with its current id, where the real run may replace the handler and give it a new id.
+      - Check mode never probes the server for O(update_strategy). With O(update_strategy=auto), it shows a change to an
+        existing handler as an update in place, with its current id, where the real run may replace the handler and give
+        it a new id. With O(update_strategy=recreate), it shows the replacement, with a null new id.
   diff_mode:
     support: full
     details:
@@ -244,7 +245,8 @@ replaced:
   description:
     - The handlers that the task replaced with a new one, because of O(update_strategy). Anything that refers to such a
       handler by its id must use the new one. The task also warns about each of them, unless O(update_strategy=recreate).
-    - Always empty in check mode, which does not probe the server.
+    - In check mode, which does not probe the server, only the handlers that O(update_strategy=recreate) replaces, with
+      a null RV(replaced[].id); with O(update_strategy=auto) a handler that the real run may replace shows as updated.
   returned: success
   type: list
   elements: dict

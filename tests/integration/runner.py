@@ -4,16 +4,19 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import HANDLER_TYPES
 from tests.handler_data import CANARIES, CHANGED, CHANGED_CANARIES, one_of_every_type, settings_of  # noqa: F401 (one_of_every_type: for the suites)
+from tests.paths import COLLECTIONS_PATH
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 PLAYBOOKS = REPO / "tests" / "integration" / "playbooks"
-SOURCE_COLLECTIONS = REPO / "build" / "collections"
+# Where Python found the collection: build/collections in the repository, ansible-test's tree under ansible-test.
+SOURCE_COLLECTIONS = COLLECTIONS_PATH
 OUTPUT = REPO / "tests" / "output"
 
 def leaked_secrets(text):
@@ -43,6 +46,12 @@ class PlaybookRun:
 
     def __str__(self):
         return "$ %s\nrc=%d\n%s" % (" ".join(self.command), self.rc, self.output[-20000:])
+
+
+def ansible_command(name):
+    """An Ansible command beside this Python (the virtualenv's), else on PATH (where ansible-test puts its own)."""
+    beside = pathlib.Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else (shutil.which(name) or name)
 
 
 def ansible_environment(collections_path=SOURCE_COLLECTIONS):
@@ -91,7 +100,7 @@ def run_playbook(playbook, simulator, profile="documented", extra_vars=None, opt
     with tempfile.NamedTemporaryFile("w", suffix=".json", dir=str(OUTPUT), delete=False) as handle:
         json.dump(variables, handle)
     playbook_path = pathlib.Path(playbook) if os.path.isabs(str(playbook)) else PLAYBOOKS / playbook
-    command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-vvv", "--diff", "-i", inventory, "-c", "local",
+    command = [ansible_command("ansible-playbook"), "-vvv", "--diff", "-i", inventory, "-c", "local",
                str(playbook_path), "-e", "@" + handle.name] + list(options)
     env = dict(ansible_environment(collections_path), **(environment or {}))
     try:

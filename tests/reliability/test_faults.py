@@ -2,8 +2,9 @@
 update and delete) and the role.
 
 One table, FAULTS, says what each fault must lead to. Each row runs as one playbook (playbooks/faults.yml) that tries
-the fault on each of the row's targets, then runs the same task again once the fault is gone, as a pipeline's next run
-would. On each target the row passes when:
+the fault on each of the row's module targets, then runs the same task again once the fault is gone, as a pipeline's next
+run would; and as another for the role's targets, so that `pytest -k role` runs the role's alone. On each target the row
+passes when:
 - the task ends as the table says: it succeeds, or it fails with the table's words and without a traceback;
 - the faulted request was sent exactly as many times as the table says, and the other requests are those of a
   run without the fault (so a create is never sent blindly twice);
@@ -83,11 +84,12 @@ TARGETS = {
                      read=one("GET", 1), write=one("POST", 1), final=(UPDATED,)),
     "delete": Target("handler", (EXISTING,), {"name": "Existing", "state": "absent"}, (LIST, one("DELETE", 1)), read=LIST,
                      write=one("DELETE", 1), final=()),
-    # The role leaves the existing handler alone and creates the other one.
-    "role": Target("role", (EXISTING,), {"handlers": [as_options(EXISTING), as_options(CREATED)]}, (LIST, LIST, LIST, CREATE, LIST),
+    # The role is one task of the list module: one list read, then its writes, then one list read to verify them. Here it
+    # leaves the existing handler alone and creates the other one.
+    "role": Target("role", (EXISTING,), {"handlers": [as_options(EXISTING), as_options(CREATED)]}, (LIST, CREATE, LIST),
                    read=LIST, write=CREATE, final=(EXISTING, CREATED)),
-    "role, 150 handlers": Target("role", (), {"handlers": [as_options(handler) for handler in BULK]}, (LIST,), read=LIST, write=CREATE,
-                                 final=BULK),
+    "role, 150 handlers": Target("role", (), {"handlers": [as_options(handler) for handler in BULK]}, (LIST,) + (CREATE,) * BULK_SIZE + (LIST,),
+                                 read=LIST, write=CREATE, final=BULK),
 }
 EVERY_TARGET = ("info", "create", "update", "delete", "role")
 RETRIED_WRITES = ("update", "delete")
@@ -236,13 +238,17 @@ def assert_requests_as_told(fault, target, log):
         assert answered == [faulted_status] * len(answered), "the faulted request was answered %s" % answered
 
 
-def assert_within_rate_limit(log):
+def assert_within_rate_limit(target, log):
     statuses = [entry["status"] for entry in log]
     limited = statuses.count(429)
     served = len(statuses) - limited
     assert limited >= 1, "the run never reached the limit in %d requests, so it proves nothing: lengthen the window" % served
     # Waiting out X-RateLimit-Reset each time, a client meets at most one 429 per window it fills.
     assert limited <= math.ceil(served / 60.0), "%d answers of 429 for %d requests: the client did not wait out the limit" % (limited, served)
+    # Each request answered 429 was sent again, and the others are those of a run without the limit.
+    answered = requests_of([entry for entry in log if entry["status"] != 429])
+    assert answered == list(target.requests), "%d requests answered, not the %d of a run without the limit: %s" % (
+        len(answered), len(target.requests), sorted(set(answered) - set(target.requests)) or answered[:10])
 
 
 def assert_second_run_as_told(record):
@@ -269,7 +275,7 @@ def judge(fault, target_name, record, api_url):
     if fault.expect.attempts:
         checks.append(lambda: assert_requests_as_told(fault, target, record["first_requests"]))
     if fault.expect.within_rate_limit:
-        checks.append(lambda: assert_within_rate_limit(record["first_requests"]))
+        checks.append(lambda: assert_within_rate_limit(target, record["first_requests"]))
     problems = []
     for check in checks:
         try:
@@ -280,7 +286,18 @@ def judge(fault, target_name, record, api_url):
         raise AssertionError("\n".join(problems))
 
 
-@pytest.mark.parametrize("fault", FAULTS, ids=[fault.name for fault in FAULTS])
+def split_by_kind(faults):
+    """Each row, as one case for the modules' targets and one for the role's, so that `-k role` picks the role's cases."""
+    cases = []
+    for fault in faults:
+        for role in (False, True):
+            targets = tuple(name for name in fault.targets if (TARGETS[name].kind == "role") == role)
+            if targets:
+                cases.append(pytest.param(dataclasses.replace(fault, targets=targets), id="%s / %s" % (fault.name, ", ".join(targets))))
+    return cases
+
+
+@pytest.mark.parametrize("fault", split_by_kind(FAULTS))
 def test_fault(fault, request, ledger, monkeypatch):
     simulator = request.getfixturevalue("tls_simulator" if fault.server == "tls" else "simulator")
     extra_vars = {"connection_options": dict(CONNECTION_OPTIONS, **fault.options)}
