@@ -19,6 +19,7 @@ PLAYBOOKS = REPO / "tests" / "integration" / "playbooks"
 SOURCE_COLLECTIONS = COLLECTIONS_PATH
 OUTPUT = REPO / "tests" / "output"
 
+
 def leaked_secrets(text):
     """The canary values, and fragments of them, that appear in clear in a text."""
     values = list(CANARIES.values()) + list(CHANGED_CANARIES.values())

@@ -108,14 +108,14 @@ def run_profile(simulator, playbook, profile, extra_vars, verbose):
     if problems or verbose:
         say(str(run))
     say("%s, %s profile: %s in %d s (%s); output in %s" % (playbook, profile, "FAILED" if problems else "passed", seconds,
-                                                          recap or "no recap", run_dir))
+                                                           recap or "no recap", run_dir))
     for problem in problems:
         say("  " + problem)
     return not problems
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tests.integration.target", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.integration.target", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("playbook", help="a playbook of tests/integration/playbooks/, e.g. info.yml")
     parser.add_argument("--profile", action="append", choices=PROFILES, help="the simulator profile (default: both)")
     parser.add_argument("--types", help="comma-separated handler types: keep only these in type_fields")

@@ -24,13 +24,15 @@ def test_a_playbook_runs_from_the_installed_tarball(simulator, tmp_path):
     assert not [name for name in listing if name.startswith((".venv", "build/", "tests/output", ".git/"))]
 
     collections = tmp_path / "collections"
-    galaxy("collection", "install", "-p", str(collections), str(tarballs[0]))
+    # --force: a dmpilot.cloud in the default collections path (ansible-lint puts one there) must not stop this install.
+    galaxy("collection", "install", "--force", "-p", str(collections), str(tarballs[0]))
     installed = collections / "ansible_collections" / "dmpilot" / "cloud"
     assert (installed / "MANIFEST.json").exists()
 
     simulator.reset("realistic", keys={CANARIES["api_key"]: 1})
     run = run_playbook(REPO / "tests" / "integration" / "role" / "converge.yml", simulator, "realistic", collections_path=collections,
-                       extra_vars={"wanted_handlers": [{"name": "From the tarball", "type": "webhook", "webhook": CANARIES["webhook"]}]})
+                       extra_vars={"wanted_handlers": [{"name": "From the tarball", "type": "webhook", "webhook": CANARIES["webhook"]}],
+                                   "canaries": list(CANARIES.values())})
     assert run.rc == 0, str(run)
     assert str(installed / "plugins" / "modules" / "dmpilot_notification_handler.py") in run.output
     assert str(REPO / "plugins") not in run.output

@@ -252,8 +252,9 @@ def test_a_refused_connection_names_the_url(waits):
     assert_no_key(caught.value)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def tls_simulator():
+    """Function-scoped: under ansible-test each test runs in a fork of its own, where a wider fixture is never stopped."""
     with start_simulator(tls=True) as simulator:
         yield simulator
 

@@ -15,6 +15,8 @@ from tests.handler_data import settings_of as table_settings
 
 SALT = "api-key"
 SETTINGS_KINDS_NOT_SECRET = ("email", "telegram_chat_id")  # the API doc: every other kind of value carries a credential
+
+
 def settings_of(handler_type):
     return table_settings(handler_type, secrets=False)
 

@@ -1,20 +1,21 @@
 """The modules as Ansible runs them: a separate Python process that reads its arguments and prints JSON."""
 
 import json
-import pathlib
+import os
 import subprocess
 import sys
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-MODULES = REPO / "plugins" / "modules"
-SOURCE_COLLECTIONS = REPO / "build" / "collections"
+from tests.paths import ANSIBLE_PYTHONPATH, COLLECTION_ROOT, COLLECTIONS_PATH
+
+MODULES = COLLECTION_ROOT / "plugins" / "modules"
 
 
 def run_module(module, arguments, tmp_path, shadow_requests=False):
     """Run a module file with its arguments; with shadow_requests, `import requests` fails as if it were not installed."""
-    path = [str(SOURCE_COLLECTIONS)]
+    # The collection and ansible-core, from where this process found them (the repository's venv, or ansible-test's tree).
+    path = [str(COLLECTIONS_PATH), str(ANSIBLE_PYTHONPATH)]
     if shadow_requests:
         shadow = tmp_path / "shadow" / "requests"
         shadow.mkdir(parents=True)
@@ -22,7 +23,7 @@ def run_module(module, arguments, tmp_path, shadow_requests=False):
         path.insert(0, str(shadow.parent))
     args_file = tmp_path / "args.json"
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": arguments}))
-    completed = subprocess.run([sys.executable, str(MODULES / (module + ".py")), str(args_file)], env={"PYTHONPATH": ":".join(path)},
+    completed = subprocess.run([sys.executable, str(MODULES / (module + ".py")), str(args_file)], env={"PYTHONPATH": os.pathsep.join(path)},
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False, timeout=60)
     assert "Traceback" not in completed.stdout + completed.stderr
     return json.loads(completed.stdout)

@@ -705,7 +705,7 @@ def test_b14_totals_and_links_count_and_carry_the_filters(simulator):
     meta = listed(simulator, results_per_page=10, **options)[1]["meta"]
     assert (meta["total"], meta["total_pages"]) == (20, 2)
     assert listed(simulator, type="internal_notification")[1]["meta"] == {"page": 1, "results_per_page": 25, "total": 0,
-                                                                         "total_pages": 0}
+                                                                          "total_pages": 0}
 
 
 def test_b14_off_the_options_are_ignored(simulator):
