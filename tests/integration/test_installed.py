@@ -34,7 +34,7 @@ def test_a_playbook_runs_from_the_installed_tarball(simulator, tmp_path):
                        extra_vars={"wanted_handlers": [{"name": "From the tarball", "type": "webhook", "webhook": CANARIES["webhook"]}],
                                    "canaries": list(CANARIES.values())})
     assert run.rc == 0, str(run)
-    assert str(installed / "plugins" / "modules" / "dmpilot_notification_handler.py") in run.output
+    assert str(installed / "plugins" / "modules" / "dmpilot_notification_handlers.py") in run.output
     assert str(REPO / "plugins") not in run.output
     assert [handler["name"] for handler in simulator.handlers()] == ["From the tarball"]
     assert run.leaked_secrets() == []
