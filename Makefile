@@ -1,34 +1,82 @@
-# The two commands are `make demo` and `make test`; the other targets serve them.
-# Everything installs from this repository's own files, into .venv, so a fresh machine gets what CI got.
+# The commands are `make demo`, `make test` and `make quick`; the other targets serve them.
+# Everything installs from this repository's own pinned files, into virtualenvs under build/, so a fresh machine gets
+# what CI got. build/ is left out of the collection tarball, of git and of the linters, and `make clean` removes it.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
-PYTHON ?= python3
-VENV := .venv
+
+# The development Python: 3.12 or newer, as ansible-core 2.20 and later need. tools/find_python.sh looks on PATH, then
+# among pyenv's versions; `make PYTHON=/path/to/python3.12` names one.
+DEV_PYTHONS := 3.12 3.13 3.14
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell tools/find_python.sh $(DEV_PYTHONS) 2>/dev/null)
+endif
+ifneq ($(filter-out clean help,$(or $(MAKECMDGOALS),demo)),)
+ifeq ($(PYTHON),)
+$(error $(shell tools/find_python.sh $(DEV_PYTHONS) 2>&1 >/dev/null) Or name one: make PYTHON=/path/to/python3.12)
+endif
+ifneq ($(shell $(PYTHON) -c 'import sys; print(sys.version_info >= (3, 12))' 2>/dev/null),True)
+$(error PYTHON=$(PYTHON) is not a working Python 3.12 or newer, which ansible-core 2.21 needs)
+endif
+endif
+
+VENV ?= build/venv-dev
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_VENV ?= build/venv-demo
+DEMO_BIN := $(CURDIR)/$(DEMO_VENV)/bin
+DEMO_STAMP := $(DEMO_VENV)/.installed
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL := build/dmpilot-cloud-$(VERSION).tar.gz
 SOURCE_TREE := build/collections/ansible_collections/dmpilot/cloud
 INSTALLED := build/installed
+# Each stage of make test: a banner with what it runs, "still running" after 30 s without output, and its time.
+STAGE := @$(PYTHON) tools/stage.py
+STAGE_TIMES_FILE := $(CURDIR)/build/stage-times.txt
+PIP_INSTALL := -m pip install --disable-pip-version-check --quiet
 
 export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 export PY_COLORS := 0
 
-.PHONY: demo test venv source-tree tarball install pytest docs docs-check docs-lint lint sanity changelog changelog-lint bench bench-quick clean
+.PHONY: help demo test test-stages quick venv demo-venv source-tree tarball install pytest unit units integration smoke nox ee docs \
+	docs-check docs-lint lint sanity changelog changelog-lint bench bench-quick clean
 
-demo: install ## Build and install the collection, start the simulator, run the demo playbook
-	$(BIN)/python tools/demo.py
+demo: demo-venv ## Build and install the collection in build/venv-demo, start the simulator, run the demo playbook
+	@rm -rf build/demo
+	$(DEMO_BIN)/ansible-galaxy collection build --force --output-path build/demo .
+	@# Into the demo virtualenv's own site-packages, where its ansible-doc and ansible-playbook find it.
+	ANSIBLE_COLLECTIONS_PATH="$$($(DEMO_BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+		$(DEMO_BIN)/ansible-galaxy collection install --force build/demo/dmpilot-cloud-$(VERSION).tar.gz
+	$(DEMO_BIN)/python tools/demo.py
 
-test: venv source-tree install docs-check docs-lint changelog-lint lint pytest sanity bench-quick ## Every check, as CI runs it
+# What the demo needs only (ansible-core, requests, werkzeug), so that a cold `make demo` stays quick.
+demo-venv: $(DEMO_STAMP)
 
-venv: $(STAMP)
+$(DEMO_STAMP): requirements-demo.txt
+	rm -rf $(DEMO_VENV)
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_BIN)/python $(PIP_INSTALL) -r requirements-demo.txt
+	touch $@
+
+test: ## Every check, as CI runs it; each stage says what it runs, and the stage times come at the end
+	@mkdir -p build && rm -f $(STAGE_TIMES_FILE)
+	@status=0; STAGE_TIMES=$(STAGE_TIMES_FILE) $(MAKE) --no-print-directory PYTHON=$(PYTHON) test-stages || status=$$?; \
+		$(PYTHON) tools/stage.py --report $(STAGE_TIMES_FILE); exit $$status
+
+test-stages: venv source-tree install docs-check docs-lint changelog-lint lint ee nox units pytest integration sanity smoke bench-quick
+
+quick: ## The quick path while developing: docs-check, lint and the unit tests
+	@mkdir -p build && rm -f $(STAGE_TIMES_FILE)
+	@status=0; STAGE_TIMES=$(STAGE_TIMES_FILE) $(MAKE) --no-print-directory PYTHON=$(PYTHON) venv source-tree docs-check lint unit \
+		|| status=$$?; \
+		$(PYTHON) tools/stage.py --report $(STAGE_TIMES_FILE); exit $$status
+
+venv: $(STAMP) ## The development virtualenv, build/venv-dev, from requirements-dev.txt
 
 $(STAMP): requirements-dev.txt
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "python3 3.11 or newer is needed, found " + sys.version.split()[0])'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
+	$(STAGE) venv -m "create $(VENV) with $(PYTHON), install requirements-dev.txt" -- bash -c \
+		'rm -rf $(VENV) && $(PYTHON) -m venv $(VENV) && $(BIN)/python $(PIP_INSTALL) -r requirements-dev.txt'
 	touch $@
 
 # The source tree seen as an installed collection, for the unit tests and the integration playbooks.
@@ -42,37 +90,72 @@ tarball: venv
 	rm -f build/dmpilot-cloud-*.tar.gz
 	$(BIN)/ansible-galaxy collection build --force --output-path build .
 
-install: tarball
-	rm -rf $(INSTALLED)
-	$(BIN)/ansible-galaxy collection install --force -p $(INSTALLED) $(TARBALL)
+install: venv ## Build the tarball and install it in build/installed, for the tests and make bench
+	$(STAGE) install -m "build the collection tarball, install it in $(INSTALLED)" -- bash -c \
+		'rm -f build/dmpilot-cloud-*.tar.gz && $(BIN)/ansible-galaxy collection build --force --output-path build . && \
+		rm -rf $(INSTALLED) && $(BIN)/ansible-galaxy collection install --force -p $(INSTALLED) $(TARBALL)'
 
-# Unit tests, the simulator's tests and the integration playbooks, on both cores.
-pytest: venv source-tree
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+# What ansible-test does not run: the tarball as users install it, and the reliability suite, on both cores.
+pytest: venv source-tree install ## The tarball test and the reliability suite (ansible-test runs the unit and integration tiers)
+	$(STAGE) pytest -m "the installed tarball and the reliability suite (faults, safe writes, bad and random inputs, concurrency)" -- \
+		$(BIN)/python -m pytest -n 2 --dist loadgroup tests/integration/test_installed.py tests/reliability
+
+# ansible-test as a maintainer runs it, from a staged ansible_collections/dmpilot/cloud tree (tools/run_ansible_test.py).
+units: venv ## ansible-test units
+	$(STAGE) units -m "ansible-test units: the unit tests, the client against the simulator, the simulator's own tests" -- \
+		$(BIN)/python tools/run_ansible_test.py units
+
+integration: venv ## ansible-test integration, every target, on the development line, two lanes at once
+	$(STAGE) integration -m "ansible-test integration: every playbook target against the simulator, ansible-core 2.21, two lanes" -- \
+		$(BIN)/python tools/run_ansible_test.py integration --lanes
+
+# The smoke targets on the oldest supported line and on the release candidate, from the virtualenvs sanity made.
+smoke: sanity ## ansible-test integration of the smoke targets on ansible-core 2.19 and 2.22
+	$(STAGE) smoke-2.19 -m "ansible-test integration, the smoke targets (lifecycle, secrets canary, role), ansible-core 2.19" -- \
+		build/ansible-2.19/bin/python tools/run_ansible_test.py integration smoke/
+	$(STAGE) smoke-2.22 -m "ansible-test integration, the smoke targets (lifecycle, secrets canary, role), ansible-core 2.22" -- \
+		build/ansible-2.22/bin/python tools/run_ansible_test.py integration smoke/
+
+nox: venv ## The antsibull-nox sessions that run offline (antsibull-nox.toml says why the others do not)
+	$(STAGE) nox -m "antsibull-nox: lint, docs-check, license-check, extra-checks, build-import-check (Galaxy importer)" -- \
+		$(BIN)/python tools/nox_sessions.py
+
+ee: venv ## The execution environment definition, checked with ansible-builder
+	$(STAGE) ee -m "meta/execution-environment.yml: schema, files, introspection, ansible-builder create" -- \
+		$(BIN)/python tools/check_ee.py
+
+unit: venv source-tree ## The unit tests alone
+	$(STAGE) unit -m "the unit tests, on both cores" -- $(BIN)/python -m pytest -n 2 --dist loadgroup tests/unit
 
 docs: venv
 	$(BIN)/python tools/render_docs.py
 
 docs-check: venv
-	$(BIN)/python tools/render_docs.py --check
+	$(STAGE) docs-check -m "the generated option docs and argument spec match _handler_types.py" -- \
+		$(BIN)/python tools/render_docs.py --check
 
 # The docsite guide and every plugin's docs, as the Ansible docsite would build them.
 docs-lint: venv source-tree
-	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(SOURCE_TREE)
+	$(STAGE) docs-lint -m "the docsite guide and plugin docs, as the Ansible docsite builds them" -- \
+		$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(SOURCE_TREE)
 
 lint: venv source-tree
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/ansible-lint
+	$(STAGE) lint -m "ansible-lint, production profile" -- \
+		env ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/ansible-lint
 
-sanity: venv
-	$(BIN)/python tools/sanity.py
+# ansible-test sanity on every supported ansible-core line, each from its own virtualenv: `tools/sanity.py --list`.
+SANITY_WHAT := ansible-test sanity, every test, on ansible-core 2.19, 2.20, 2.21 and 2.22 (two at once), and compile and \
+	import on Python 3.8
+sanity: ## ansible-test sanity, every test, on ansible-core 2.19, 2.20, 2.21 and 2.22
+	$(STAGE) sanity -m "$(SANITY_WHAT)" -- $(PYTHON) tools/sanity.py
 
 # Fold new fragments into the (unreleased) current version and regenerate CHANGELOG.md.
 changelog: venv
 	$(BIN)/antsibull-changelog release --version $(VERSION) --update-existing --refresh-fragments
 
 changelog-lint: venv
-	$(BIN)/antsibull-changelog lint
-	$(BIN)/python tools/check_changelog.py
+	$(STAGE) changelog-lint -m "changelog fragments, and CHANGELOG.md up to date" -- bash -c \
+		'$(BIN)/antsibull-changelog lint && $(BIN)/python tools/check_changelog.py'
 
 # The benchmarks against the installed tarball; the full run writes docs/benchmarks.md.
 bench: install source-tree
@@ -80,7 +163,10 @@ bench: install source-tree
 
 # One repetition at small sizes, so that the benchmarks cannot rot; a missed target only warns.
 bench-quick: install source-tree
-	$(BIN)/python -m tests.bench.run --quick
+	$(STAGE) bench-quick -m "the benchmarks, one repetition at small sizes" -- $(BIN)/python -m tests.bench.run --quick
 
-clean:
+clean: ## Remove build/ (the virtualenvs too) and the test outputs
 	rm -rf build tests/output .pytest_cache .hypothesis
+
+help: ## This list
+	@sed -n 's/^\([a-z-]*\):.*## /  make \1\t/p' Makefile | expand -t 24

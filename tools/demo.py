@@ -1,7 +1,8 @@
 """make demo: run the demo playbook against the simulator (or the real service), step by step, with a summary.
 
 With DMPILOT_API_URL and DMPILOT_API_KEY set, it runs against that service instead of the simulator.
-The collection comes from its built tarball, installed in build/installed by `make install`.
+The collection comes from its built tarball, which `make demo` installs in the site-packages of the demo virtualenv
+(build/venv-demo), where that virtualenv's ansible-playbook and ansible-doc find it.
 """
 
 import os
@@ -9,13 +10,14 @@ import pathlib
 import re
 import subprocess
 import sys
+import sysconfig
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.simulator.control import start_simulator  # noqa: E402  pylint: disable=wrong-import-position
 
-INSTALLED = REPO / "build" / "installed"
+INSTALLED = pathlib.Path(sysconfig.get_paths()["purelib"])
 DEMO_API_KEY = "demo-api-key"
 STEPS = [
     ("create", "Create handlers of several types", ["--tags", "converge"]),

@@ -60,6 +60,7 @@ def foreign_fields():
         rows.append(BadInput(field_name, dict(settings_of(other), name="A", type=other, **{field_name: value})))
     return tuple(rows)
 
+
 # A password in api_url is a secret too: the canary scan looks for it in every output.
 URL_WITH_PASSWORD = "http://ops:%s@127.0.0.1:9/api" % CANARIES["x_access_token_secret"]
 

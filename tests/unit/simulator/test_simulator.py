@@ -568,8 +568,8 @@ def listed(simulator, key="test-key", **params):
 NAMES = ["Work email", "work-2", "Home", "Network ops", "w_rk", "100% uptime", "Homework"]
 
 
-def seed_names(simulator, names=NAMES, handler_type="slack"):
-    return simulator.seed(handlers=[{"name": name, "type": handler_type} for name in names])
+def seed_names(simulator, names=None, handler_type="slack"):
+    return simulator.seed(handlers=[{"name": name, "type": handler_type} for name in (NAMES if names is None else names)])
 
 
 @pytest.mark.parametrize("search, expected", [

@@ -768,7 +768,7 @@ CHECK_CASES = [
     pytest.param(False, "update", lambda: webhook(enabled=False), id="disable faithful"),
     pytest.param(True, "auto", lambda: webhook(url=HOOK2), id="replace mangled"),
     pytest.param(True, "recreate", lambda: wanted_handler("Mail", "email", None, {"email": "other@example.com"}), id="recreate"),
-    pytest.param(True, "auto", lambda: webhook(), id="unchanged"),
+    pytest.param(True, "auto", webhook, id="unchanged"),
 ]
 
 
