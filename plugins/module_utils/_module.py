@@ -100,6 +100,12 @@ class DmpilotModule(AnsibleModule):
             rate_limit_timeout=self.params["rate_limit_timeout"],
         )
 
+    def _log_invocation(self):
+        """Refuse a NUL character, naming the option, before Ansible logs the invocation: syslog cannot take one."""
+        for option, value in nul_options(self.params):
+            self.fail_json(msg="%s must not contain a NUL character (\\x00): no server field can store one. Remove it." % option)
+        super(DmpilotModule, self)._log_invocation()
+
     def hide_connection_secrets(self):
         """Ansible masks a no_log value only as it was given, so the trimmed key and a password in api_url are added."""
         # Surrounding blanks are trimmed like every other value: `echo key | ansible-vault encrypt_string` ends in a newline.
@@ -127,6 +133,15 @@ class DmpilotModule(AnsibleModule):
 
     def settings_params(self):
         return dict((name, self.params[name]) for name in FIELDS)
+
+
+def nul_options(value, option=""):
+    """The options (handlers[N].name for the items of a list) whose value holds a NUL character."""
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in nul_options(item, "%s.%s" % (option, key) if option else key)]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in nul_options(item, "%s[%d]" % (option, index))]
+    return [(option, value)] if isinstance(value, str) and "\x00" in value else []
 
 
 def connection_problem(params):

@@ -71,6 +71,8 @@ BAD_INPUTS = (
     BadInput("name", {"name": "   ", "type": "email", "email": "a@example.com"}),
     BadInput("name", {"name": "n" * 129, "type": "email", "email": "a@example.com"}),
     BadInput("name", {"name": "<b>Ops</b>", "type": "email", "email": "a@example.com"}),
+    # A NUL character: refused by the module, naming the option, before ansible-core's syslog would choke on it.
+    BadInput("name", {"name": "nul\x00inside", "type": "email", "email": "a@example.com"}),
     BadInput("name", {"name": "Twin", "enabled": False}, seed=twins(), reads=True, words=("ids 1, 2",)),
     BadInput("name", {"name": "Twin", "state": "absent"}, seed=twins(), reads=True, words=("ids 1, 2",)),
     # id: the wrong type, or one that does not exist.

@@ -90,7 +90,8 @@ def create_then_present_again(simulator, ledger, options):
 def test_a_second_run_never_changes_nor_writes(simulator, ledger):
     passed = []
 
-    @settings(max_examples=EXAMPLES, deadline=None)
+    # derandomize: the same examples on every run, so that CI judges the code, not the draw.
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True)
     @given(options=wanted_handlers())
     def property_holds(options):
         create_then_present_again(simulator, ledger, options)
