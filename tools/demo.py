@@ -22,7 +22,8 @@ DEMO_API_KEY = "demo-api-key"
 STEPS = [
     ("create", "Create handlers of several types", ["--tags", "converge"]),
     ("rerun", "Run the same again: nothing to change", ["--tags", "converge"]),
-    ("dry-run edit", "Preview an edit in check mode, with a diff (secrets masked)", ["--tags", "edit", "--check", "--diff"]),
+    ("dry-run edit", "Preview rotating the Slack webhook and disabling that handler, in check mode, with a diff (secrets masked)",
+     ["--tags", "edit", "--check", "--diff"]),
     ("list", "List the handlers with the info module", ["--tags", "list"]),
     ("remove", "Remove one handler", ["--tags", "remove"]),
 ]
@@ -60,6 +61,8 @@ def main():
             summary.append((name, changed, len(log), writes))
         handlers = sorted((handler["id"], handler["type"], handler["name"]) for handler in simulator.handlers())
     print("\n=== Summary ===")
+    print("changed: tasks that reported a change; requests: API requests the simulator received (its request log);")
+    print("writes: those of them that were not GET (creates, updates, deletes). A dry run and a rerun write nothing.\n")
     print("%-14s %8s %9s %7s" % ("step", "changed", "requests", "writes"))
     for name, changed, requests_made, writes in summary:
         print("%-14s %8d %9d %7d" % (name, changed, requests_made, writes))
