@@ -174,7 +174,7 @@ class DmpilotClient:
     @staticmethod
     def has_next_page(answer, page):
         # Pages are asked for by number on our own api_url: a links.next pointing elsewhere must not receive the API key.
-        meta = answer.get("meta") if isinstance(answer.get("meta"), dict) else {}
+        meta = meta_of(answer)
         links = answer.get("links") if isinstance(answer.get("links"), dict) else {}
         try:
             return page < int(meta["total_pages"])
@@ -377,9 +377,14 @@ def backoff(attempt):
     return min(BACKOFF_FIRST_WAIT * 2 ** (attempt - 1), BACKOFF_MAX_WAIT)
 
 
+def meta_of(answer):
+    """A list answer's meta, or {} when it has none."""
+    return answer.get("meta") if isinstance(answer.get("meta"), dict) else {}
+
+
 def total_results(answer):
     """The list's count of (filtered) rows: meta.total_results (rule 4), or the documented meta.total; None if neither."""
-    meta = answer.get("meta") if isinstance(answer.get("meta"), dict) else {}
+    meta = meta_of(answer)
     for key in ("total_results", "total"):
         try:
             return int(meta[key])

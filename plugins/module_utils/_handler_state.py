@@ -80,10 +80,6 @@ class Change:
     def creates(self):
         return self.action == "create" or (self.action == "update" and self.replaces)
 
-    @property
-    def before(self):
-        return self.current
-
     def predicted(self):
         if self.action == "create":
             return dict(self.expected, id=None, pending_confirmation=False)
@@ -155,7 +151,7 @@ class HandlerState:
     def result(self, change):
         """The single module's result for one change."""
         return dict(changed=bool(change.action), notification_handler=masked_handler(change.stored, self.salt),
-                    diff=dict(before=diff_view(change.before, self.salt), after=diff_view(change.stored, self.salt)))
+                    diff=dict(before=diff_view(change.current, self.salt), after=diff_view(change.stored, self.salt)))
 
     # Writing.
 
