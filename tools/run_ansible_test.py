@@ -5,18 +5,23 @@
     PYTHON tools/run_ansible_test.py integration smoke/           the smoke set (targets with the alias `smoke`)
     PYTHON tools/run_ansible_test.py integration --lanes          every target, the CI groups (azp/posix/N) side by side
     PYTHON tools/run_ansible_test.py integration info -v          ansible-test's own arguments pass through
+    PYTHON tools/run_ansible_test.py integration --lanes --home DIR   the same, as on a new machine: HOME is DIR, emptied
 
 PYTHON is the interpreter of the virtualenv whose ansible-test runs (build/venv-dev/bin/python for the development line,
 build/ansible-<line>/bin/python for the others that tools/sanity.py makes, ...). Its X.Y is the --python given to
 ansible-test (--venv: ansible-test makes its own virtualenv from it and installs the collection's
 tests/{unit,integration}/requirements.txt there), and its bin/ directory comes first on PATH.
 
+--home DIR empties DIR and runs with HOME=DIR, so that nothing an earlier run left in ~/.ansible reaches this one: the
+way a new machine meets the tests. pip's cache stays the real one (PIP_CACHE_DIR), so packages are not downloaded again.
+`make test` runs the integration lanes so.
+
 ansible-test needs the collection at .../ansible_collections/dmpilot/cloud. We stage the files that git knows about
 (tracked, plus untracked files that are not ignored) into build/ansible-test/<command>-<ansible-core>-py<X.Y>/, as
 tools/sanity.py does, so that virtualenvs and build artefacts never reach the tests; the staged tree keeps only
-ansible-test's virtualenvs (tests/output/.tmp/delegation) from one run to the next. ansible-test bootstraps pip in its
-virtualenvs with a get-pip.py from a host that this network cannot reach (ansible/ansible#77304): we seed its cache
-with tools/get_pip_offline.py under the pip version that this ansible-test asks for.
+ansible-test's virtualenvs (tests/output/.tmp/delegation) from one run to the next. What ansible-test would create
+lazily in ~/.ansible/test/, its SSH key pair and its get-pip.py, is made first, once (tools/ansible_test_home.py): two
+lanes starting together on a new machine would race to create the key.
 
 --lanes runs one ansible-test per CI group alias (azp/posix/1, azp/posix/2, ...), each from its own staged tree and
 with its output prefixed by the group, then prints each lane's result and time. Each target starts its own simulator
@@ -32,6 +37,8 @@ import subprocess
 import sys
 import threading
 import time
+
+from ansible_test_home import prepare  # tools/ is this script's directory, so first on sys.path
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 STAGING = REPO / "build" / "ansible-test"
@@ -58,20 +65,6 @@ def ansible_core_version():
     from ansible.release import __version__  # pylint: disable=import-outside-toplevel
 
     return __version__
-
-
-def seed_get_pip_cache():
-    """Seed ansible-test's get-pip cache for the pip version that this ansible-test bootstraps."""
-    source = ansible_test_package() / "_internal" / "python_requirements.py"
-    match = re.search(r"pip='([0-9.]+)'", source.read_text(encoding="utf-8"))
-    if not match:
-        sys.exit("tools/run_ansible_test.py: cannot find the pip version in %s; update this script" % source)
-    cache = pathlib.Path.home() / ".ansible" / "test" / "cache" / ("get_pip_%s.py" % match.group(1).replace(".", "_"))
-    offline = (REPO / "tools" / "get_pip_offline.py").read_bytes()
-    if not cache.exists() or cache.read_bytes() != offline:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_bytes(offline)
-        say("seeded %s" % cache)
 
 
 def collection_files():
@@ -175,7 +168,6 @@ def run_lanes(arguments, name):
         sys.exit("tools/run_ansible_test.py: no target has an azp/posix/N alias")
     for group, names in sorted(groups.items()):
         say("lane %d: %s" % (group, " ".join(names)))
-    seed_get_pip_cache()
     threads = [Lane(group, ["azp/posix/%d/" % group] + list(arguments), "%s-lane%d" % (name, group))
                for group in sorted(groups)]
     for thread in threads:
@@ -188,11 +180,25 @@ def run_lanes(arguments, name):
     return 1 if any(thread.returncode != 0 for thread in threads) else 0
 
 
+def use_empty_home(home):
+    """HOME=home, emptied first, with pip's cache still the real one."""
+    cache = os.environ.get("PIP_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pip")
+    shutil.rmtree(str(home), ignore_errors=True)
+    home.mkdir(parents=True)
+    os.environ.update(HOME=str(home), PIP_CACHE_DIR=cache)
+    os.environ.pop("XDG_CACHE_HOME", None)
+    say("HOME=%s (empty), PIP_CACHE_DIR=%s" % (home, cache))
+
+
 def main():
     parser = argparse.ArgumentParser(usage=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("command", choices=("units", "integration"))
     parser.add_argument("--lanes", action="store_true", help="integration: one ansible-test per azp/posix/N group, side by side")
+    parser.add_argument("--home", help="run with HOME set to this directory, emptied first, as on a new machine")
     options, arguments = parser.parse_known_args()
+    if options.home:
+        use_empty_home(pathlib.Path(options.home).resolve())
+    prepare(ansible_test_package(), say)
     if options.lanes and options.command != "integration":
         parser.error("--lanes is for integration")
     name = "%s-%s-py%d.%d" % ((options.command, ansible_core_version()) + tuple(sys.version_info[:2]))
@@ -200,7 +206,6 @@ def main():
     if options.lanes:
         returncode = run_lanes(arguments, name)
     else:
-        seed_get_pip_cache()
         returncode = run(options.command, arguments, name)
     say("ansible-test %s %s in %d s" % (options.command, "passed" if returncode == 0 else "FAILED", time.monotonic() - started))
     return returncode

@@ -20,7 +20,8 @@ ansible-test needs the collection at ``ansible_collections/dmpilot/cloud``; we s
 (tracked, plus untracked ones that are not ignored) in a fresh temporary tree for each queue of lines, so that build
 artefacts and virtualenvs never reach the checks. ansible-test bootstraps pip in its test virtualenvs with a
 get-pip.py from a host this network cannot reach, so we seed its cache with tools/get_pip_offline.py under the pip
-version that each line's ansible-test asks for.
+version that each line's ansible-test asks for; that and ansible-test's SSH key pair are made under a lock before the
+lines start (tools/ansible_test_home.py), since two ansible-tests started together would race to create them.
 """
 
 import argparse
@@ -35,6 +36,9 @@ import sys
 import tempfile
 import threading
 import time
+
+from ansible_test_home import ensure_ssh_key  # tools/ is this script's directory, so first on sys.path
+from ansible_test_home import seed_get_pip_cache as seed_get_pip_cache_for
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 BUILD = REPO / "build"
@@ -138,20 +142,10 @@ def pin_released_requirements(venv, prefix):
 
 def seed_get_pip_cache(venv, prefix):
     """Seed ansible-test's get-pip cache for the pip version that this venv's ansible-test bootstraps."""
-    sources = list(venv.glob("lib/python*/site-packages/ansible_test/_internal/python_requirements.py"))
-    if len(sources) != 1:
+    packages = list(venv.glob("lib/python*/site-packages/ansible_test"))
+    if len(packages) != 1:
         raise SanityError("cannot find ansible_test in %s" % venv)
-    match = re.search(r"pip='([0-9.]+)'", sources[0].read_text(encoding="utf-8"))
-    if not match:
-        raise SanityError("cannot find the pip version in %s; update this script" % sources[0])
-    cache = pathlib.Path.home() / ".ansible" / "test" / "cache" / ("get_pip_%s.py" % match.group(1).replace(".", "_"))
-    offline = (REPO / "tools" / "get_pip_offline.py").read_bytes()
-    if not cache.exists() or cache.read_bytes() != offline:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cache.with_name("%s.%d" % (cache.name, threading.get_ident()))
-        temporary.write_bytes(offline)
-        os.replace(str(temporary), str(cache))
-        say(prefix, "seeded %s" % cache)
+    seed_get_pip_cache_for(packages[0], lambda text: say(prefix, text))
 
 
 def collection_files():
@@ -269,6 +263,7 @@ def main():
     lines = [line for line in LINES if options.line in (None, line.name)]
     results = {}
     started = time.monotonic()
+    ensure_ssh_key(lambda text: say("", text))  # before two lines start side by side
     with tempfile.TemporaryDirectory(prefix="dmpilot-sanity-") as root:
         workers = [threading.Thread(target=run_queue, args=(queue, os.path.join(root, str(index)), extra or None, results))
                    for index, queue in enumerate(queues(lines, options.jobs))]
