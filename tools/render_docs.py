@@ -130,13 +130,16 @@ options:
       - The wanted handlers, one item each. An item takes the options of M(dmpilot.cloud.dmpilot_notification_handler) but
         O(update_strategy), which is set once for the list. Options left out of an item are not managed.
       - Each item needs O(handlers[].name) or O(handlers[].id). It manages the handler with that id, or else the handler with
-        exactly that name. Two items that name the same handler, and a name that several handlers share, make the task fail
-        before it writes anything.
+        exactly that name. Two items that name the same handler, two items that end with the same name, and a name that
+        several handlers share, make the task fail before it writes anything.
       - Every item is checked before the first request, and a wrong one fails the task naming its place in the list, such
         as C(handlers[3]).
       - A secret given in its masked form, C(********#) and a fingerprint, keeps the stored value. It is accepted where its
-        fingerprint matches the secret the handler stores. Where it does not, or where the handler is to be created, the task
-        fails naming the option, and writes nothing.
+        fingerprint matches the secret the handler stores. Where it does not, where the handler is to be created, or where a
+        value starts with C(********) in any other form, the task fails naming the option, and writes nothing, since a mask
+        is never sent.
+      - The form of a setting (an email address, a URL, a Telegram token or chat id) is checked only where it will be sent.
+        A value the server stores already is given back unchanged without a word, so an exported list is always accepted.
       - M(dmpilot.cloud.dmpilot_notification_handler_info) returns the handlers of an account in the form of these items,
         every secret masked, as RV(dmpilot.cloud.dmpilot_notification_handler_info#module:declaration). Given back as it is,
         that list changes nothing. The fingerprints are keyed with the API key, so give it back with the same O(api_key).
@@ -146,10 +149,12 @@ options:
     suboptions:
       name:
         description:
-          - The name of the handler. Names are compared exactly, after trimming surrounding blanks.
+          - The name of the handler. Names are compared exactly, after trimming surrounding blanks, as given and as the
+            server stores them (C(') as C(&#39;), C(") as C(&#34;), without what looks like an HTML tag).
           - Without O(handlers[].id), the handler is found by this name, and created when none has it.
-          - With O(handlers[].id), this is the wanted name, so a handler can be renamed.
-          - At most 128 characters, without C(<).
+          - With O(handlers[].id), this is the wanted name, so a handler can be renamed. A name that another handler keeps is
+            refused.
+          - At most 128 characters as the server stores it.
         type: str
       id:
         description:

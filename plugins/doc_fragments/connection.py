@@ -16,6 +16,8 @@ options:
   api_url:
     description:
       - The root of the dmpilot API, with or without a trailing slash.
+      - Requests are never redirected, so that the API key goes nowhere else. A server that answers with a redirect (for
+        example from C(http://) to C(https://)) makes the task fail, naming where it points. Set O(api_url) to that.
       - If not set, the value of the E(DMPILOT_API_URL) environment variable is used.
     type: str
     default: https://dmpilot.ru/api
@@ -34,21 +36,22 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for each answer of the API.
+      - Seconds to wait for each answer of the API, from 1 to 3600.
     type: int
     default: 30
   retries:
     description:
-      - How many times to send a request again after a connection failure or a 5xx answer.
+      - How many times to send a request again after a connection failure or a 5xx answer, from 0 to 100.
       - Reads, updates and deletes are retried. A create is retried only when it cannot have reached the server,
         so that a retry never creates a second handler.
     type: int
     default: 3
   rate_limit_timeout:
     description:
-      - The most seconds, in total, that one request may spend waiting out the API's rate limit (HTTP 429).
+      - The most seconds that each request may spend waiting out the API's rate limit (HTTP 429), its waits added up. A task
+        of several requests may wait that long for each of them.
       - The wait follows the C(X-RateLimit-Reset) header, or C(Retry-After), or an exponential backoff.
-      - When the limit is still reached after this time, the task fails.
+      - When the limit is still reached after this time, the task fails. From 0 to 86400.
     type: int
     default: 120
 requirements:

@@ -16,27 +16,41 @@ options:
   update_strategy:
     description:
       - How to apply a change to an existing handler.
-      - The API documents in-place updates, but the published server code stores type C(null) and empty settings on
-        every update. V(auto) and V(update) find out which kind of server they talk to before the first in-place update
-        of a task, without touching a real handler. The module creates a throwaway handler of its own, updates it, reads it
-        back and deletes it. That probe costs four requests, once per task however many handlers change. The throwaway
-        handler is of type V(internal_notification), which sends nothing, and its name starts with
-        C(dmpilot.cloud update probe).
-      - Only a task that updates an existing handler, or creates a disabled one, probes. A task that changes nothing, or
-        only creates enabled handlers or deletes handlers, never probes, and check mode never probes.
-      - A probe handler left by a run that was killed is removed by a later probe. If the server refuses to create the
-        probe handler, for example because the account reached the handler limit of its plan, the task fails before
-        changing anything, and says which O(update_strategy) to set.
-      - V(auto) updates the handler in place where the server stores updates faithfully, and the handler keeps its id.
-        Where it does not, V(auto) replaces the handler like V(recreate), and warns, naming the old and the new id,
-        because anything that refers to the handler by its id must learn the new one.
-      - V(update) always updates in place. On a server found to mangle updates, the task fails before writing to the
+      - The API documents in-place updates, but the published server code does not store them as sent. 66pusher 18
+        ignores every update, and stores nothing. 66biolinks 67 empties the type and the settings of every handler it
+        updates. A patched server stores them as sent. So V(auto) and V(update) test the server before the first
+        in-place update of a task, without touching a real handler. The module creates a throwaway handler of its own,
+        updates it, reads it back and deletes it, which costs four requests. The throwaway handler is of type
+        V(internal_notification), which sends nothing, and its name is C(dmpilot.cloud update probe), a UTC time and a
+        random token.
+      - The outcome is shared with the later tasks of the same playbook run that use the same O(api_url) and O(api_key), for
+        five minutes. It is kept in a file of the controller's temporary directory that holds no secret, so a run tests
+        an account once. Where the modules run on a remote host, each task tests for itself.
+      - V(auto) and V(update) test the server only in a task that updates an existing handler. Every strategy tests it in a
+        task that creates or replaces a disabled handler, because the API creates every handler enabled and disabling it
+        takes an update. A task that changes nothing, only creates enabled handlers, or deletes handlers never tests, and
+        check mode never tests.
+      - A throwaway handler older than ten minutes, left by a run that was stopped, is deleted by a later test, which says
+        so in a warning. Only a handler of type V(internal_notification) whose whole name has the form above counts as
+        one. Any other handler is never touched, whatever its name.
+      - If the server refuses the throwaway handler, for example because the account reached the handler limit of its
+        plan, the task fails before changing anything. At that limit no strategy can change a handler, since each needs
+        room for one more (the throwaway handler, or the replacement).
+      - V(auto) updates the handler in place where the server stores updates as sent, and the handler keeps its id. Where
+        it does not, V(auto) replaces the handler like V(recreate), and warns, naming the old and the new id and what the
+        server does, because anything that refers to the handler by its id must learn the new one.
+      - V(update) always updates in place. On a server that ignores or breaks updates, the task fails before writing to the
         handler, and says why.
       - V(recreate) always replaces a changed handler. It creates a new handler with the wanted values, checks it, then
-        deletes the old one. The handler gets a new id. It probes only for a disabled handler (see below).
-      - The API creates every handler enabled, so a disabled handler is created, then disabled with an update; with any
-        O(update_strategy), that takes a probe first. On a server that mangles updates, a disabled handler can therefore
-        be neither created nor replaced, and the task fails before writing.
+        deletes the old one. The handler gets a new id.
+      - On a server that ignores or breaks updates, a handler cannot be disabled through the API. With C(enabled=false),
+        the task fails before writing to any handler and says so. Disable the handler in dmpilot's web interface, or leave
+        C(enabled) unset.
+      - A server that confirms email addresses puts the replacement of an email handler on confirmation again, and no
+        alert reaches it until the owner of the address confirms it. So where V(auto) would replace an email handler
+        whose address is confirmed, and the address stays the same, the task removes the replacement again, keeps the old
+        handler, and fails, saying so. V(recreate) replaces it all the same, and warns that the address must be confirmed
+        again.
     type: str
     choices: [auto, update, recreate]
     default: auto

@@ -20,7 +20,7 @@ import traceback
 
 from ansible.module_utils.six.moves.urllib.parse import urlsplit, urlunsplit
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import encode_form, normalize_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import encode_form, normalize_handler, same_name, stored_form
 
 try:
     import requests
@@ -50,6 +50,8 @@ HINTS = {
 }
 HTML_HINT = ("The server answered an HTML page, not the API. Check api_url: it should be the API root, such as "
              "https://dmpilot.ru/api. If it is right, the API may be switched off on the site.")
+REDIRECT_HINT = ("Requests are never redirected, so that the API key goes to api_url and nowhere else: set api_url to the "
+                 "address the server points to, if it is the dmpilot API.")
 JSON_HINT = "The server's answer is not the JSON the API documents. Check api_url, or try again later."
 CREATE_MAY_HAVE_HAPPENED = (" The create may have reached the server, so it was not retried: run the task again, "
                             "it finds a handler that was created by its name.")
@@ -118,7 +120,9 @@ class DmpilotClient:
         """Every handler (of a type, or whose name contains search), in id order, each once.
 
         Pages are by offset, so a handler created or deleted while they are read shifts the later pages (rule 14):
-        one could be skipped. When the total changes between pages, the whole list is read again.
+        one could be skipped. When the total changes between pages, the whole list is read again. And since one client
+        creating a handler while another deletes one shifts the pages with the same total, a list of several pages is
+        read twice, and a handler is in it where either read saw it: one more request per 1,000 handlers.
         """
         query = {"results_per_page": PAGE_SIZE, "order_by": "notification_handler_id", "order_type": "ASC"}
         if handler_type is not None:
@@ -126,14 +130,17 @@ class DmpilotClient:
         if search is not None:
             query.update(search=search, search_by="name")
         for _attempt in range(LIST_ATTEMPTS):
-            handlers = self.read_pages(query)
+            handlers, pages = self.read_pages(query)
+            if handlers is not None and pages > 1:
+                again, _pages = self.read_pages(query)
+                handlers = None if again is None else dict(list(handlers.items()) + list(again.items()))
             if handlers is not None:
                 return [handlers[handler_id] for handler_id in sorted(handlers)]
         raise DmpilotError("Could not list the notification handlers: the list changed while it was read, %d times in a row. "
                            "Handlers are being created or deleted right now: run the task again once that is done." % LIST_ATTEMPTS)
 
     def read_pages(self, query):
-        """The handlers of every page by id, or None when the list's total changed between two pages."""
+        """(The handlers of every page by id, or None when the list's total changed between two pages; the pages read)."""
         handlers = {}
         first_total = None
         for page in range(1, MAX_PAGES + 1):
@@ -145,13 +152,13 @@ class DmpilotClient:
             if page == 1:
                 first_total = total
             elif total != first_total:
-                return None
+                return None, page
             for item in data:
                 handler = handler_of(item, LIST_WHAT)
                 # A handler seen twice (the pages shifted under us) counts once.
                 handlers.setdefault(handler["id"], handler)
             if not data or not self.has_next_page(answer, page):
-                return handlers
+                return handlers, page
         raise DmpilotError("Could not list the notification handlers: the server kept answering more than %d pages" % MAX_PAGES)
 
     def find_by_name(self, name):
@@ -162,10 +169,11 @@ class DmpilotClient:
         its answer already was the whole list (a server without search ignores the option).
         """
         found = self.list_handlers(search=name)
-        matches = [handler for handler in found if handler["name"] == name]
-        if matches or any(not like_match(name, handler["name"]) for handler in found):
+        matches = [handler for handler in found if same_name(name, handler["name"])]
+        # The server cleans the search text like any input (rule 14), so a stored name matches the cleaned text.
+        if matches or any(not like_match(stored_form(name), handler["name"]) for handler in found):
             return matches
-        return [handler for handler in self.list_handlers() if handler["name"] == name]
+        return [handler for handler in self.list_handlers() if same_name(name, handler["name"])]
 
     def find_by_name_prefix(self, prefix):
         """Every handler whose name starts with prefix, with one search (or the whole list)."""
@@ -262,7 +270,9 @@ class DmpilotClient:
         url = self.api_url + call.path
         shown = self.shown_url + call.path
         try:
-            return self.session.request(call.method, url, params=call.query, data=call.form, timeout=self.timeout, verify=self.validate_certs)
+            # Never redirected: a redirect to another host would carry the request, and one on the same host turns a POST into a GET.
+            return self.session.request(call.method, url, params=call.query, data=call.form, timeout=self.timeout, verify=self.validate_certs,
+                                        allow_redirects=False)
         except requests.exceptions.SSLError as exc:
             raise transport_error(call, shown, "the TLS connection failed (%s)" % short_reason(exc), False,
                                   "The server's certificate is not trusted. Fix the certificate, or set validate_certs: false "
@@ -281,9 +291,18 @@ class DmpilotClient:
                                   "Check api_url and that the dmpilot API is reachable from this host.")
         except requests.exceptions.RequestException as exc:
             raise transport_error(call, shown, "the request failed (%s)" % short_reason(exc), False, "Check api_url.")
+        except (UnicodeError, ValueError, OverflowError) as exc:
+            # What requests and the socket layer raise for a URL or a timeout they cannot take: said, never a traceback.
+            raise transport_error(call, shown, "the request could not be sent (%s)" % short_reason(exc), True,
+                                  "Check api_url and timeout.")
 
     def decode(self, call, response):
         """The JSON answer of a response, or a DmpilotError that says what went wrong and what to do."""
+        if 300 <= response.status_code < 400:
+            location = response.headers.get("Location") or "nowhere"
+            raise DmpilotError("Could not %s: %s answered HTTP %d, a redirect to %s" % (
+                call.what, self.shown_url, response.status_code, redacted_url(location)), status=response.status_code,
+                hint=REDIRECT_HINT)
         text = response.text
         looks_like_html = "html" in response.headers.get("Content-Type", "").lower() or text.lstrip()[:1] == "<"
         if looks_like_html:

@@ -13,15 +13,22 @@ __metaclass__ = type
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import PAGE_SIZE
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import (
-    PROBE_NAME,
     Change,
     HandlerStateFailure,
     converge,
+    is_probe,
     no_such_id,
     the_one_named,
 )
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import InvalidHandler, diff_view, masked_handler, wanted_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
+    InvalidHandler,
+    diff_view,
+    masked_handler,
+    same_name,
+    stored_form,
+    wanted_handler,
+)
 
 
 class Item:
@@ -31,6 +38,8 @@ class Item:
         self.index = index
         self.options = options
         self.label = "handlers[%d]" % index
+        if options["name"] is None and options["id"] is None:
+            raise InvalidHandler("%s: give name or id, so that the item names a handler." % self.label)
         try:
             self.wanted = wanted_handler(options["name"], options["type"], options["enabled"],
                                          dict((name, options[name]) for name in FIELDS))
@@ -49,13 +58,23 @@ def checked_items(params):
     items = [Item(index, options) for index, options in enumerate(params["handlers"] or [])]
     seen = {}
     for item in items:
-        key = ("id", item.options["id"]) if item.options["id"] is not None else ("name", item.wanted["name"])
+        key = ("id", item.options["id"]) if item.options["id"] is not None else ("name", stored_form(item.wanted["name"]))
         if key in seen:
             raise InvalidHandler("%s and %s both name the handler with %s %r. Give each handler once." % (
                 seen[key].label, item.label, key[0], key[1]))
         seen[key] = item
+    # Two present items that end with one name: refused at once, unless both name their handler by id (an export of an
+    # account whose handlers already share a name); renames into a name are checked once the handlers are read.
+    named = {}
+    for item in items:
+        if item.present and "name" in item.wanted:
+            other = named.setdefault(stored_form(item.wanted["name"]), item)
+            if other is not item and None in (other.options["id"], item.options["id"]):
+                raise InvalidHandler("%s and %s would both end with the name %r, and names must tell handlers apart. Nothing "
+                                     "was sent. Give each handler its own name." % (other.label, item.label, item.wanted["name"]))
     if params["purge"] and not any(item.present for item in items) and not params["delete_all_handlers"]:
-        raise InvalidHandler("purge: with purge true and no present handler in handlers, every handler of the account would be "
+        raise InvalidHandler("purge: with purge true and no present handler in handlers (the role's dmpilot_notification_handlers), "
+                             "every handler of the account would be "
                              "deleted. If that is what you want, also set delete_all_handlers: true (in the role: "
                              "dmpilot_notification_handlers_delete_all); otherwise check the list (an empty or misspelt variable "
                              "gives no handlers).")
@@ -81,8 +100,31 @@ def planned_changes(state, items, current, purge):
     if purge:
         kept = set(claimed)
         changes.extend(("purge", Change("delete", {}, current=handler)) for handler in current
-                       if handler["id"] not in kept and not PROBE_NAME.match(handler["name"] or ""))
+                       if handler["id"] not in kept and not is_probe(handler))
+    check_final_names(changes, current)
     return changes
+
+
+def check_final_names(changes, current):
+    """No change may give a handler a name that another handler ends with: refused before any write, naming both."""
+    final = dict((handler["id"], (None, handler["name"])) for handler in current)  # id -> (label, name after the task)
+    renamed = []
+    for number, (label, change) in enumerate(changes):
+        key = change.current["id"] if change.current is not None else ("new", number)
+        if change.action == "delete":
+            final.pop(key, None)
+        elif change.action is not None:
+            final[key] = (label, change.expected["name"])
+            if change.current is None or not same_name(change.expected["name"], change.current["name"]):
+                renamed.append((key, label, change.expected["name"]))
+    for key, label, name in renamed:
+        others = [(other_key, other_label) for other_key, (other_label, other_name) in final.items()
+                  if other_key != key and (same_name(name, other_name) or same_name(other_name, name))]
+        if others:
+            other_key, other_label = others[0]
+            holder = other_label or "handler %d, which this task does not manage" % other_key
+            raise HandlerStateFailure("%s: %r would also be the name of %s, and names must tell handlers apart. Nothing was changed. "
+                                      "Choose another name%s." % (label, name, holder, "" if other_label else ", or add that handler to the list"))
 
 
 def matched_handler(item, current, by_id):
@@ -92,13 +134,13 @@ def matched_handler(item, current, by_id):
         if handler is None and item.present:
             raise no_such_id(item.options["id"])
         return handler
-    return the_one_named(item.wanted["name"], [handler for handler in current if handler["name"] == item.wanted["name"]])
+    return the_one_named(item.wanted["name"], [handler for handler in current if same_name(item.wanted["name"], handler["name"])])
 
 
 def outcome(changes, current, salt):
     """The result: the handlers after the run, what was created, updated, replaced and deleted, and the diff."""
     after = dict((handler["id"], handler) for handler in current)
-    created, updated, replaced, deleted, new = [], [], [], [], []
+    created, updated, replaced, deleted, already_gone, new = [], [], [], [], [], []
     before_view, after_view = {}, {}
     for _label, change in changes:
         if not change.action:
@@ -117,7 +159,7 @@ def outcome(changes, current, salt):
                 after[stored["id"]] = stored
             after_view[key] = diff_view(stored, salt)
         if change.action == "delete":
-            deleted.append(dict(id=old["id"], name=old["name"]))
+            (already_gone if change.already_gone else deleted).append(dict(id=old["id"], name=old["name"]))
         elif old is None or (stored is not None and stored["id"] == old["id"]):
             (created if old is None else updated).append(dict(id=stored["id"], name=stored["name"]))
         else:
@@ -126,7 +168,7 @@ def outcome(changes, current, salt):
     return dict(
         changed=bool(created or updated or replaced or deleted),
         notification_handlers=[masked_handler(handler, salt) for handler in handlers],
-        created=created, updated=updated, replaced=replaced, deleted=deleted,
+        created=created, updated=updated, replaced=replaced, deleted=deleted, already_gone=already_gone,
         diff=dict(before=before_view, after=after_view),
     )
 
@@ -145,7 +187,10 @@ def run(module):
 
     def every_handler(state):
         items = checked_items(params)
-        current = module.client.list_handlers()
+        current = state.read_until_settled(module.client.list_handlers, lambda found: [
+            [handler for handler in found if same_name(item.wanted["name"], handler["name"])]
+            for item in items if item.options["id"] is None])
+        state.saw(current, everything=True)
         changes = planned_changes(state, items, current, params["purge"])
         state.apply([change for _label, change in changes], list_pages=max(1, -(-len(current) // PAGE_SIZE)))
         return outcome(changes, current, module.salt)

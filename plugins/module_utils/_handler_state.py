@@ -21,8 +21,11 @@ __metaclass__ = type
 
 import binascii
 import calendar
+import hashlib
+import json
 import os
 import re
+import tempfile
 import time
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotError
@@ -30,26 +33,68 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
     InvalidHandler,
     changed_fields,
     check_creatable,
+    check_sendable,
     create_form,
     diff_view,
     differences,
     masked_handler,
     merged_handler,
     resolve_masked_secrets,
+    same_name,
+    stored_form,
     wanted_handler,
 )
 from ansible_collections.dmpilot.cloud.plugins.module_utils._module import error_details
 
 # The throwaway handler of the update probe: a type that sends nothing and mails nobody, and a name that says what it is.
+# A handler is a probe of this collection only where both its type and its whole name are what UpdateProbe writes: the
+# prefix, a valid UTC stamp, a random token, and " (updated)" once the test update is stored. Any other handler is the
+# user's, whatever its name.
 PROBE_PREFIX = "dmpilot.cloud update probe"
 PROBE_TYPE = "internal_notification"
 PROBE_STAMP = "%Y%m%dT%H%M%SZ"
-PROBE_NAME = re.compile(r"^%s (\d{8}T\d{6}Z)\b" % re.escape(PROBE_PREFIX))
+PROBE_UPDATED = " (updated)"
+PROBE_NAME = re.compile(r"^%s (\d{8}T\d{6}Z) [0-9a-f]{8}(?:%s)?$" % (re.escape(PROBE_PREFIX), re.escape(PROBE_UPDATED)))
 # A probe older than this was left behind by a killed run (a live probe lasts seconds); a later probe removes it.
 PROBE_LEFTOVER_AGE = 600
+# How long the probe's outcome is shared with the other tasks of a run (ProbeCache).
+PROBE_CACHE_SECONDS = 300
+# A name found twice may be two racing runs' creates, a moment before the loser deletes its own: read again so often, so
+# many seconds apart, before failing on a duplicate.
+RACE_REREADS = 2
+RACE_WAIT = 2.0
 
-MANGLED_UPDATES = ("this dmpilot server mangles updates: a test update of a throwaway handler was stored with type %r instead of "
-                   "%r (the bug of the published server code, which empties the type and the settings of every updated handler)")
+# What the probe can find (rule 13): the server stores updates as sent, stores nothing, or empties the type and settings.
+FAITHFUL, IGNORED, MANGLED = "faithful", "ignored", "mangled"
+# What each kind of server does to an update, in words that fit "this dmpilot server ...".
+SERVER_DOES = {
+    IGNORED: "ignores updates: it answered a test update of a throwaway handler with success but stored nothing (the bug of "
+             "the published 66pusher server code)",
+    MANGLED: "breaks the handlers it updates: a test update of a throwaway handler emptied its type and settings (the bug of "
+             "the published 66biolinks server code)",
+}
+# Why a replacement was needed, for the warning that names the new id.
+REPLACED_BECAUSE = {
+    IGNORED: "this server ignores updates (it stores none of them)",
+    MANGLED: "this server cannot update a handler in place without emptying its type and settings",
+}
+CANNOT_DISABLE = ("this dmpilot server cannot disable a handler through its API: it %s, and the API creates every handler enabled. "
+                  "Disable the handler in dmpilot's web interface, or leave enabled unset (or true).")
+
+
+def probe_stamp(handler):
+    """The creation time of a probe of this collection, as seconds since the epoch; None for any other handler."""
+    match = PROBE_NAME.match(handler.get("name") or "")
+    if handler.get("type") != PROBE_TYPE or match is None:
+        return None
+    try:
+        return calendar.timegm(time.strptime(match.group(1), PROBE_STAMP))
+    except ValueError:
+        return None
+
+
+def is_probe(handler):
+    return probe_stamp(handler) is not None
 
 
 class HandlerStateFailure(Exception):
@@ -75,18 +120,24 @@ class Change:
         self.stored = stored
         self.replaces = False  # set by apply() for an update the server cannot take in place
         self.new_id = None
+        self.already_gone = False  # a delete that answered 404: someone else deleted the handler first
 
     @property
     def creates(self):
         return self.action == "create" or (self.action == "update" and self.replaces)
 
     def predicted(self):
+        # Whether the server puts an email address on confirmation (rules 7, 8) cannot be known without writing: None.
         if self.action == "create":
-            return dict(self.expected, id=None, pending_confirmation=False)
+            pending = None if self.expected["type"] == "email" else False
+            return dict(self.expected, name=stored_form(self.expected["name"]), id=None, pending_confirmation=pending)
         if self.action == "update":
             # recreate always gives the handler a new id; auto keeps it unless the server mangles updates, unknown here.
             handler_id = None if self.replaces else self.current["id"]
-            return dict(self.expected, id=handler_id, pending_confirmation=self.current["pending_confirmation"])
+            restarts = self.expected["type"] == "email" and (self.replaces or "email" in self.form)
+            pending = None if restarts and not self.current["pending_confirmation"] else self.current["pending_confirmation"]
+            name = stored_form(self.expected["name"]) if "name" in self.form else self.expected["name"]
+            return dict(self.expected, name=name, id=handler_id, pending_confirmation=pending)
         return None
 
 
@@ -96,16 +147,25 @@ class HandlerState:
     One instance serves a whole run, so the update probe runs at most once however many handlers change.
     """
 
-    def __init__(self, client, salt, check_mode=False, update_strategy="auto", clock=time.time):
+    def __init__(self, client, salt, check_mode=False, update_strategy="auto", clock=time.time, probe_cache=None, sleep=time.sleep):
         self.client = client
         self.salt = salt
         self.check_mode = check_mode
         self.update_strategy = update_strategy
         self.clock = clock
-        self.faithful_updates = None  # None until the probe has run
-        self.mangled = None  # what the probe saw, in words, where updates are mangled
+        self.update_mode = None  # FAITHFUL, IGNORED or MANGLED once the probe has run (or its outcome was shared)
+        self.probe_cache = probe_cache  # shares the probe's outcome with the other tasks of the run, or None
+        self.sleep = sleep
         self.written = []  # what this run changed on the server, in order, for the message of a later failure
         self.warnings = []
+        # What this run knows of identity, never guesses: the handlers it read before writing, the names whose every
+        # handler it read (or the whole account), and the handlers it created.
+        self.seen = set()
+        self.wrote = False  # whether this run has written to a handler of the account (the probe's own aside)
+        self.names_read = set()
+        self.everything_read = False
+        self.created_ids = set()
+        self.already_gone = []  # handlers this run was to delete, which someone else deleted first (a 404)
 
     # Which handler.
 
@@ -115,8 +175,38 @@ class HandlerState:
             handler = self.client.get_handler(handler_id)
             if handler is None and must_exist:
                 raise no_such_id(handler_id)
+            self.saw([handler] if handler else [])
             return handler
-        return the_one_named(name, self.client.find_by_name(name))
+        return the_one_named(name, self.read_until_settled(lambda: self.named(name), lambda found: [found]))
+
+    def named(self, name):
+        """Every handler with this name (as given or as the server cleans it), all of them seen."""
+        found = self.client.find_by_name(name)
+        self.saw(found, name=name)
+        return found
+
+    def saw(self, handlers, name=None, everything=False):
+        """Handlers read before any write: they existed before this run wrote, so none of them is ever a racing run's."""
+        if not self.wrote:
+            self.seen.update(handler["id"] for handler in handlers)
+            if name is not None:
+                self.names_read.add(stored_form(name))
+            self.everything_read = self.everything_read or everything
+
+    def read_until_settled(self, read, groups):
+        """read(), read again while it shows several handlers of one name that a racing run may be about to settle.
+
+        Two runs that create the same handler at once both exist for a moment, until the one with the higher id deletes
+        its own (rule 11). So a name found twice is read again, RACE_REREADS times, RACE_WAIT seconds apart, before the
+        caller fails on it as a real duplicate. groups(found) gives the lists that must each hold one handler per name.
+        """
+        found = read()
+        for _attempt in range(RACE_REREADS):
+            if not any(duplicated(group) for group in groups(found)):
+                break
+            self.sleep(RACE_WAIT)
+            found = read()
+        return found
 
     # What to write.
 
@@ -127,11 +217,13 @@ class HandlerState:
         if current is None:
             check_creatable(wanted)
             resolve_masked_secrets(wanted, None, self.salt)
+            check_sendable(wanted["settings"])
             return Change("create", wanted, merged_handler(wanted))
         wanted = resolve_masked_secrets(wanted, current, self.salt)
         form = changed_fields(wanted, current)
         if not form:
             return Change(None, wanted, current=current, stored=current)
+        check_sendable(form, current)
         expected = merged_handler(wanted, current)
         check_can_disable(expected, current)
         return Change("update", wanted, expected, current, form)
@@ -140,6 +232,8 @@ class HandlerState:
 
     def present(self, wanted, current):
         change = self.plan(wanted, current)
+        if change.action == "update" and "name" in change.form:
+            check_name_free(change, [handler for handler in self.named(change.expected["name"]) if handler["id"] != current["id"]])
         self.apply([change])
         return self.result(change)
 
@@ -150,7 +244,7 @@ class HandlerState:
 
     def result(self, change):
         """The single module's result for one change."""
-        return dict(changed=bool(change.action), notification_handler=masked_handler(change.stored, self.salt),
+        return dict(changed=bool(change.action) and not change.already_gone, notification_handler=masked_handler(change.stored, self.salt),
                     diff=dict(before=diff_view(change.current, self.salt), after=diff_view(change.stored, self.salt)))
 
     # Writing.
@@ -165,28 +259,67 @@ class HandlerState:
         """
         writes = [change for change in changes if change.action]
         if self.check_mode:
-            for change in writes:
-                change.replaces = change.action == "update" and self.update_strategy == "recreate"
-                change.stored = change.predicted()
-            return changes
-        for change in writes:
-            if change.action == "update":
-                change.replaces = self.replaces(change.current)
-        for change in writes:
-            if change.creates:
-                self.check_can_create_disabled(change.expected, change.current)
+            return self.predict(changes, writes)
+        self.decide(writes)
         for change in writes:
             if change.creates:
                 change.new_id = self.create_as(change.expected)
             elif change.action == "update":
                 self.update(change.current["id"], change.form)
         self.read_back([change for change in writes if change.action != "delete"], list_pages)
+        # A failed delete of one replaced handler stops nothing else: the other deletes go on, then the task fails naming
+        # every handler that is now there twice.
+        failures, refusals = [], []
         for change in writes:
             if change.action == "update" and change.replaces:
-                self.remove_replaced(change)
+                try:
+                    self.remove_replaced(change)
+                except DmpilotError as error:
+                    failures.append((change, error))
+                except HandlerStateFailure as refusal:
+                    refusals.append(str(refusal))
         for change in writes:
             if change.action == "delete":
-                self.delete(change.current["id"], change.current["name"], gone_ok=True)
+                change.already_gone = not self.delete(change.current["id"], change.current["name"], gone_ok=True)
+        if failures or refusals:
+            raise HandlerStateFailure(" ".join(refusals + ([replaced_but_kept(failures)] if failures else [])))
+        return changes
+
+    def decide(self, writes):
+        """Which changes replace their handler, and every refusal that depends on the server: before the first write."""
+        for change in writes:
+            if change.action == "update":
+                change.replaces = self.replaces(change)
+        for change in writes:
+            if change.creates:
+                self.check_can_create_disabled(change.expected, change.current)
+        if not self.check_mode and not self.everything_read:
+            # The handlers that share a new handler's name before this run writes are the user's, never a racing run's:
+            # know them (a handler chosen by id was read alone).
+            for change in writes:
+                if change.creates and stored_form(change.expected["name"]) not in self.names_read:
+                    self.named(change.expected["name"])
+
+    def predict(self, changes, writes):
+        """Check mode: each change's stored handler is the prediction. Check mode never probes, so where the server's way
+        with updates is not known yet (from a probe of an earlier task of this run), it says what it cannot know."""
+        if self.update_mode is None and self.probe_cache is not None:
+            self.update_mode = self.probe_cache.get()
+        if self.update_mode is not None:
+            self.decide(writes)  # the same refusals as the real run
+        else:
+            for change in writes:
+                change.replaces = change.action == "update" and self.update_strategy == "recreate"
+            unknown = ["%r (%s)" % (change.expected["name"], "new" if change.current is None else "id %d" % change.current["id"])
+                       for change in writes if depends_on_update_mode(change, self.update_strategy)]
+            if unknown:
+                self.warnings.append(
+                    "Check mode does not test how this dmpilot server applies updates (a real run tests it first, on a throwaway "
+                    "handler), so for %s it cannot tell what the real run will do: update in place and keep the id, replace the "
+                    "handler with a new one (a new id), or, for a disabled handler, fail before writing, on a server that ignores "
+                    "or breaks updates. The prediction shown is %s." % (", ".join(unknown), PREDICTION[self.update_strategy]))
+        for change in writes:
+            change.stored = change.predicted()
         return changes
 
     def read_back(self, changes, list_pages):
@@ -201,7 +334,7 @@ class HandlerState:
             read = dict((handler["id"], handler) for handler in everything).get
 
             def named(name):
-                return [handler for handler in everything if handler["name"] == name]
+                return [handler for handler in everything if same_name(name, handler["name"])]
         else:
             named = self.client.find_by_name
             read = self.client.get_handler
@@ -211,16 +344,16 @@ class HandlerState:
             else:
                 change.stored = self.verified(change.current["id"], read(change.current["id"]), change.expected, "updated")
 
-    def settle(self, change, same_name, read):
+    def settle(self, change, namesakes, read):
         """Verify a created handler; where a racing run created one of the same name with a lower id, that one wins."""
         new_id = change.new_id
-        stored = next((handler for handler in same_name if handler["id"] == new_id), None) or read(new_id)
+        stored = next((handler for handler in namesakes if handler["id"] == new_id), None) or read(new_id)
         done = "created" if change.action == "create" else "created to replace handler %d" % change.current["id"]
         change.stored = self.verified_or_removed(new_id, stored, change.expected, done, keep_pending=change.action == "create")
-        # A racing run created its handler after this run read the list: after the handler being replaced, if any, which
-        # existed then (ids only grow, rule 11). An older handler that merely has the same name is no rival.
-        oldest = change.current["id"] if change.current else 0
-        rivals = [handler for handler in same_name if oldest < handler["id"] < new_id]
+        # A rival is a handler that did not exist when this run read the account, and carries the name this run just
+        # created: a racing run's. The lowest id wins (ids only grow, rule 11). Any handler this run saw is the user's.
+        rivals = [handler for handler in namesakes
+                  if handler["id"] < new_id and handler["id"] not in self.seen and handler["id"] not in self.created_ids]
         if not rivals:
             return
         winner = min(rivals, key=lambda handler: handler["id"])
@@ -236,50 +369,62 @@ class HandlerState:
             change.replaces = False  # its predecessor is gone already
 
     def remove_replaced(self, change):
-        """Delete the handler a verified new one replaces."""
+        """Delete the handler a verified new one replaces (a DmpilotError where that fails: apply() goes on, then fails)."""
         current, new_id = change.current, change.stored["id"]
-        try:
-            self.delete(current["id"], current["name"], gone_ok=True)
-        except DmpilotError as error:
-            raise HandlerStateFailure("Notification handler %d was created to replace handler %d (%r), but deleting handler %d failed: %s "
-                                      "Both exist now. Delete handler %d (id: %d, state: absent), then run the task again."
-                                      % (new_id, current["id"], current["name"], current["id"], error, current["id"], current["id"]))
+        if waits_for_confirmation_again(change):
+            if self.update_strategy != "recreate":
+                self.removed(new_id, change.expected, HandlerStateFailure(
+                    "Notification handler %d (%r) is an email handler whose owner confirmed its address. This dmpilot server %s, "
+                    "so changing it means replacing it, and the replacement, handler %d, waits for the owner to confirm the "
+                    "address again: no alert would reach it until then. So handler %d was kept as it is. Set update_strategy: "
+                    "recreate to replace it all the same (the owner then confirms the address again), or change it in dmpilot's "
+                    "web interface." % (current["id"], current["name"], SERVER_DOES[self.update_mode], new_id, current["id"])))
+            self.warnings.append("Notification handler %r was replaced by handler %d, which waits for the owner of %s to confirm the "
+                                 "address again: no alert reaches it until then." % (change.stored["name"], new_id,
+                                                                                     change.stored["settings"].get("email")))
+        self.delete(current["id"], current["name"], gone_ok=True)
         if self.update_strategy != "recreate":
-            self.warnings.append("Notification handler %r was replaced, because this server cannot update a handler in place without "
-                                 "breaking it: its id changed from %d to %d. Anything that refers to it by id must use %d."
-                                 % (change.stored["name"], current["id"], new_id, new_id))
+            self.warnings.append("Notification handler %r was replaced, because %s: its id changed from %d to %d. Anything that "
+                                 "refers to it by id must use %d."
+                                 % (change.stored["name"], REPLACED_BECAUSE[self.update_mode], current["id"], new_id, new_id))
 
-    def replaces(self, current):
-        """Whether a change to current replaces it (True) or updates it in place (False); fails where neither is safe."""
+    def replaces(self, change):
+        """Whether a change replaces its handler (True) or updates it in place (False); fails where neither is safe."""
+        current = change.current
         if self.update_strategy == "recreate":
             return True
         if self.updates_are_faithful():
             return False
+        if not change.expected["enabled"] and current["enabled"]:
+            raise HandlerStateFailure("enabled: notification handler %d (%r) cannot be disabled: %s Nothing was changed."
+                                      % (current["id"], current["name"], CANNOT_DISABLE % SERVER_DOES[self.update_mode]))
         if self.update_strategy == "update":
-            raise HandlerStateFailure("update_strategy=update, but %s. Updating notification handler %d (%r) would break it, so nothing "
-                                      "was sent to it. Set update_strategy: auto (or recreate) to replace it with a new handler instead."
-                                      % (self.mangled, current["id"], current["name"]))
+            raise HandlerStateFailure("update_strategy=update, but this dmpilot server %s. So nothing was sent to notification handler "
+                                      "%d (%r). Set update_strategy: auto (or recreate) to replace it with a new handler instead."
+                                      % (SERVER_DOES[self.update_mode], current["id"], current["name"]))
         return True
 
     def check_can_create_disabled(self, expected, replaced=None):
-        """The API creates every handler enabled, so a disabled one takes an update, which must be safe to send.
+        """The API creates every handler enabled, so a disabled one takes an update, which must be stored as sent.
 
         So even update_strategy=recreate, which never updates a handler in place, probes here.
         """
         if expected["enabled"] or self.updates_are_faithful():
             return
         if replaced is not None and not replaced["enabled"]:
-            raise HandlerStateFailure("Notification handler %d (%r) is disabled, and changing it means replacing it, since %s. A "
-                                      "replacement is created enabled (the API ignores is_enabled on create) and could not be disabled "
-                                      "on this server. Nothing was changed. Set enabled: true to replace it with an enabled handler, "
-                                      "or leave the handler as it is." % (replaced["id"], replaced["name"], self.mangled))
-        raise HandlerStateFailure("enabled: %r cannot be made disabled on this server. The API ignores is_enabled on create, so a "
-                                  "disabled handler is created and then updated, and %s. Nothing was changed. Leave enabled out "
-                                  "(or set it to true)." % (expected["name"], self.mangled))
+            raise HandlerStateFailure("Notification handler %d (%r) is disabled, and changing it means replacing it, since this dmpilot "
+                                      "server %s. A replacement is created enabled (the API ignores is_enabled on create), and this "
+                                      "server cannot disable it. Nothing was changed. Set enabled: true to replace it with an enabled "
+                                      "handler, or change it in dmpilot's web interface."
+                                      % (replaced["id"], replaced["name"], SERVER_DOES[self.update_mode]))
+        raise HandlerStateFailure("enabled: %r cannot be created disabled: %s Nothing was changed."
+                                  % (expected["name"], CANNOT_DISABLE % SERVER_DOES[self.update_mode]))
 
     def create_as(self, expected):
         """Create a handler. The API ignores is_enabled on create, so a disabled one is created, then disabled."""
+        self.wrote = True
         handler_id = self.client.create_handler(create_form(expected))
+        self.created_ids.add(handler_id)
         self.written.append("created handler %d (%r)" % (handler_id, expected["name"]))
         if not expected["enabled"]:
             disable = {"is_enabled": False}
@@ -290,15 +435,18 @@ class HandlerState:
         return handler_id
 
     def update(self, handler_id, form):
+        self.wrote = True
         self.client.update_handler(handler_id, form)
         self.written.append("updated handler %d" % handler_id)
 
     def delete(self, handler_id, name, gone_ok=False):
         """Delete a handler; answer False where gone_ok and it was gone already."""
+        self.wrote = True
         try:
             self.client.delete_handler(handler_id)
         except DmpilotError as error:
             if gone_ok and error.status == 404:
+                self.already_gone.append(dict(id=handler_id, name=name))
                 return False
             raise
         self.written.append("deleted handler %d (%r)" % (handler_id, name))
@@ -349,9 +497,13 @@ class HandlerState:
 
     def updates_are_faithful(self):
         """Whether this server stores updates as sent; learnt once per run, on a throwaway handler, never on a real one."""
-        if self.faithful_updates is None:
-            self.faithful_updates, self.mangled = UpdateProbe(self.client, self.clock, self.warnings, self.written).run()
-        return self.faithful_updates
+        if self.update_mode is None:
+            self.update_mode = self.probe_cache.get() if self.probe_cache is not None else None
+        if self.update_mode is None:
+            self.update_mode = UpdateProbe(self.client, self.clock, self.warnings, self.written, self.update_strategy).run()
+            if self.probe_cache is not None:
+                self.probe_cache.put(self.update_mode)
+        return self.update_mode == FAITHFUL
 
     def failure_details(self):
         """What a failure must add once this run has written: changed, and what was written."""
@@ -363,65 +515,160 @@ class HandlerState:
 class UpdateProbe:
     """Create a throwaway handler, update it, read it back, delete it; remove the probes that killed runs left behind."""
 
-    def __init__(self, client, clock, warnings, written):
+    def __init__(self, client, clock, warnings, written, update_strategy="auto"):
         self.client = client
         self.clock = clock
         self.warnings = warnings
         self.written = written  # the run's record of what it changed: a probe it could not delete is one
+        self.update_strategy = update_strategy
 
     def run(self):
-        """(True, None) where updates are stored as sent, else (False, what went wrong in words)."""
+        """FAITHFUL where updates are stored as sent, IGNORED where nothing is stored, MANGLED where the handler is emptied."""
         name = "%s %s %s" % (PROBE_PREFIX, time.strftime(PROBE_STAMP, time.gmtime(self.clock())),
                              binascii.hexlify(os.urandom(4)).decode("ascii"))
-        try:
-            probe_id = self.client.create_handler({"name": name, "type": PROBE_TYPE})
-        except DmpilotError as error:
-            # The error's own hint speaks of a bad API key, which a key that listed the handlers is not.
-            raise HandlerStateFailure(
-                "Could not learn whether this dmpilot server updates handlers safely: creating a throwaway %s handler to test it "
-                "failed: %s. Nothing was changed. If your plan's limit of handlers is reached, delete one handler. Or set "
-                "update_strategy: recreate, which needs no test: it replaces a changed handler with a new one (which also needs "
-                "room for one more handler)." % (PROBE_TYPE, ": ".join(part for part in (error.message, error.title) if part)))
+        probe_id = self.create(name)
         probes = []
         try:
-            updated_name = name + " (updated)"
+            updated_name = name + PROBE_UPDATED
             self.client.update_handler(probe_id, {"name": updated_name})
             # One search reads the probe back and finds the ones killed runs left.
             probes = self.client.find_by_name_prefix(PROBE_PREFIX)
             stored = next((handler for handler in probes if handler["id"] == probe_id), None) or self.client.get_handler(probe_id)
         except DmpilotError as error:
             self.remove([probe_id])
-            raise HandlerStateFailure("Could not learn whether this dmpilot server updates handlers safely: testing it on a throwaway "
-                                      "handler failed: %s Nothing else was changed." % error)
-        self.remove([probe_id] + [handler["id"] for handler in probes if self.left_behind(handler, probe_id)])
+            raise HandlerStateFailure("Could not learn how this dmpilot server applies updates: testing it on a throwaway handler "
+                                      "failed: %s Nothing else was changed." % error)
+        self.remove([probe_id])
+        self.remove_left_behind(probes, probe_id)
         if stored is None:
-            raise HandlerStateFailure("Could not learn whether this dmpilot server updates handlers safely: the throwaway handler %d "
-                                      "was gone before it could be read back. Run the task again." % probe_id)
-        if stored["type"] == PROBE_TYPE and stored["name"] == updated_name:
-            return True, None
-        return False, MANGLED_UPDATES % (stored["type"], PROBE_TYPE)
+            raise HandlerStateFailure("Could not learn how this dmpilot server applies updates: the throwaway handler %d was gone "
+                                      "before it could be read back. Run the task again." % probe_id)
+        if stored["type"] != PROBE_TYPE:
+            return MANGLED
+        if stored["name"] == updated_name:
+            return FAITHFUL
+        if stored["name"] == name:
+            return IGNORED
+        # Neither as sent nor as it was: treat it as a server that breaks updates, the safe side.
+        return MANGLED
 
-    def left_behind(self, handler, own_id):
-        if handler["id"] == own_id:
-            return False
-        stamp = PROBE_NAME.match(handler["name"] or "")
-        if stamp is None:
-            return False
+    def create(self, name):
+        """The probe's id. A create that may have reached the server is looked up by its unique name and removed."""
         try:
-            created = calendar.timegm(time.strptime(stamp.group(1), PROBE_STAMP))
-        except ValueError:
-            return True
-        return self.clock() - created > PROBE_LEFTOVER_AGE
+            return self.client.create_handler({"name": name, "type": PROBE_TYPE})
+        except DmpilotError as error:
+            reason = ": ".join(part for part in (error.message, error.title) if part).rstrip(".")  # a title may end with one
+            maybe_created = error.status is None or error.status >= 500
+            if maybe_created:
+                self.remove_unanswered(name)
+            raise HandlerStateFailure("Could not learn how this dmpilot server applies updates: creating a throwaway %s handler to "
+                                      "test it failed: %s.%s %s" % (PROBE_TYPE, reason, "" if maybe_created else " Nothing was changed.",
+                                                                    self.advice(error)))
+
+    def advice(self, error):
+        """What to do after a refused probe, fitting the update_strategy that was set."""
+        if error.status is None or error.status >= 500:
+            return "Run the task again once the server answers."
+        room = ("If your plan's limit of handlers is reached, delete one handler: every update_strategy needs room for one more "
+                "handler to change one (this test, or a replacement).")
+        if self.update_strategy == "recreate":
+            return room + " update_strategy=recreate tests the server only to create or replace a disabled handler: leave enabled " \
+                          "unset (or true) to do without the test."
+        return room + " Or set update_strategy: recreate, which needs no test for an enabled handler: it replaces a changed " \
+                      "handler with a new one."
+
+    def remove_unanswered(self, name):
+        """After a create that timed out or failed on the server's side: delete the probe if it was created after all."""
+        try:
+            created = self.client.find_by_name(name)
+        except DmpilotError as error:
+            self.written.append("may have created the throwaway handler %r of the update test" % name)
+            self.warnings.append("The throwaway handler %r of the update test may have been created, and could not be looked up "
+                                 "(%s). The next test removes it; you may also delete it by hand." % (name, error))
+            return
+        for handler in created:
+            self.written.append("created the throwaway handler %d of the update test" % handler["id"])
+            if self.remove([handler["id"]]):
+                self.written[-1] += ", and deleted it again"
+
+    def remove_left_behind(self, probes, own_id):
+        """Probes of this collection older than PROBE_LEFTOVER_AGE, which killed runs left: removed, and reported."""
+        left_behind = [handler for handler in probes if handler["id"] != own_id and is_probe(handler)
+                       and self.clock() - probe_stamp(handler) > PROBE_LEFTOVER_AGE]
+        for handler in left_behind:
+            if self.remove([handler["id"]]):
+                self.written.append("deleted the throwaway handler %d (%r), left by an earlier update test"
+                                    % (handler["id"], handler["name"]))
+                self.warnings.append("Deleted notification handler %d (%r): a throwaway handler of an earlier update test of this "
+                                     "collection, left behind by a run that was stopped." % (handler["id"], handler["name"]))
 
     def remove(self, probe_ids):
+        """Delete probes; answer whether all of them were deleted by this call."""
+        removed = True
         for probe_id in probe_ids:
             try:
                 self.client.delete_handler(probe_id)
             except DmpilotError as error:
+                removed = False
                 if error.status != 404:
                     self.written.append("left the throwaway handler %d of the update test" % probe_id)
                     self.warnings.append("The throwaway handler %d of the update test could not be deleted (%s). The next test "
                                          "removes it; you may also delete it by hand." % (probe_id, error))
+        return removed
+
+
+def waits_for_confirmation_again(change):
+    """A replacement of a confirmed email handler, with the same address, that the server put on confirmation (rule 8)."""
+    old, new = change.current, change.stored
+    return (new["pending_confirmation"] and not old["pending_confirmation"] and old["type"] == "email"
+            and old["settings"].get("email") == new["settings"].get("email"))
+
+
+def replaced_but_kept(failures):
+    """The message of replacements whose old handler could not be deleted: every handler now there twice."""
+    twice = "; ".join("%r (ids %d and %d): deleting handler %d failed: %s" % (change.current["name"], change.current["id"],
+                                                                              change.stored["id"], change.current["id"], error)
+                      for change, error in failures)
+    ids = ", ".join(str(change.current["id"]) for change, _error in failures)
+    return ("Some handlers were replaced, but their old handler could not be deleted, so each is there twice now: %s. Delete the "
+            "old one%s (%s), with state: absent and its id, then run the task again."
+            % (twice, "s" if len(failures) > 1 else "", ids))
+
+
+def duplicated(handlers):
+    return len(handlers) > 1
+
+
+def check_name_free(change, others):
+    """A rename must not give a handler the name another handler has: names would no longer tell them apart."""
+    if others:
+        raise HandlerStateFailure("name: notification handler %d (%r) cannot be renamed to %r: handler %s already has that name, and "
+                                  "names must tell handlers apart. Nothing was changed. Choose another name, or rename or delete "
+                                  "handler %s first." % (change.current["id"], change.current["name"], change.expected["name"],
+                                                         ", ".join(str(handler["id"]) for handler in others),
+                                                         others[0]["id"]))
+
+
+# What a refusal before any write says; converge() drops it where the run had written something before (the message
+# then says what).
+NOTHING_CHANGED = " Nothing was changed."
+
+
+# What check mode shows for a change that depends on how the server applies updates, by update_strategy.
+PREDICTION = {
+    "auto": "an update in place",
+    "update": "an update in place",
+    "recreate": "a replacement",
+}
+
+
+def depends_on_update_mode(change, update_strategy):
+    """Whether the real run's outcome of a change depends on the server's way with updates, which check mode cannot know."""
+    if change.action == "create":
+        return not change.expected["enabled"]
+    if change.action == "update":
+        return update_strategy != "recreate" or not change.expected["enabled"]
+    return False
 
 
 def no_such_id(handler_id):
@@ -437,6 +684,13 @@ def the_one_named(name, matches):
     return matches[0] if matches else None
 
 
+def check_same_handler(handler_id, name, current):
+    """state=absent with both id and name: both must name the one handler, or nothing is deleted."""
+    if handler_id is not None and name is not None and current is not None and not same_name(name, current["name"]):
+        raise HandlerStateFailure("name: handler %d is named %r, not %r, so it was not deleted: id and name name two different "
+                                  "handlers. Give the id alone, or the name that handler has." % (handler_id, current["name"], name))
+
+
 def check_can_disable(expected, current):
     """The server keeps an email handler enabled while its owner has not confirmed the address (rule 8)."""
     if current["pending_confirmation"] and not expected["enabled"]:
@@ -446,16 +700,95 @@ def check_can_disable(expected, current):
                                   "Nothing was changed." % (current["id"], current["name"]))
 
 
+class ProbeCache:
+    """The probe's outcome, shared by the tasks of one playbook run that talk to the same api_url with the same api_key.
+
+    A file on the host that runs the modules (the controller, as a rule), private to its user, named by a digest of the
+    URL, the key and the run: the ansible-playbook (or ansible) process that the module runs under, with its start time.
+    It holds only the outcome and when it was learnt, and expires after PROBE_CACHE_SECONDS however long the run. So five
+    tasks of a run that each change a handler probe once, not five times; the next run tests the server again. Where the
+    run cannot be told (a module run on a remote host), or the file cannot be read or written, there is no cache: each
+    task probes, as before.
+    """
+
+    def __init__(self, api_url, api_key, clock=time.time, directory=None, run=None):
+        run = run if run is not None else playbook_run()
+        self.path = None
+        if run is not None:
+            digest = hashlib.sha256(("%s\0%s\0%s" % (api_url, api_key, run)).encode("utf-8")).hexdigest()
+            self.directory = directory or os.path.join(tempfile.gettempdir(), "dmpilot-cloud-%d" % os.getuid())
+            self.path = os.path.join(self.directory, "update-probe-%s.json" % digest)
+        self.clock = clock
+
+    def get(self):
+        if self.path is None:
+            return None
+        try:
+            with open(self.path) as cached:
+                outcome = json.load(cached)
+            fresh = 0 <= self.clock() - float(outcome["learnt"]) < PROBE_CACHE_SECONDS
+            return outcome["mode"] if fresh and outcome["mode"] in (FAITHFUL, IGNORED, MANGLED) else None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, mode):
+        if self.path is None:
+            return
+        try:
+            if not os.path.isdir(self.directory):
+                os.mkdir(self.directory, 0o700)
+            if os.stat(self.directory).st_uid != os.getuid():
+                return  # someone else's directory: not to be trusted
+            for name in os.listdir(self.directory):  # the outcomes of earlier runs, expired
+                path = os.path.join(self.directory, name)
+                if name.startswith("update-probe-") and self.clock() - os.stat(path).st_mtime > PROBE_CACHE_SECONDS:
+                    os.remove(path)
+            partial = "%s.%d" % (self.path, os.getpid())
+            with open(partial, "w") as cached:
+                json.dump({"mode": mode, "learnt": self.clock()}, cached)
+            os.rename(partial, self.path)
+        except OSError:
+            pass
+
+
+def playbook_run():
+    """The ansible-playbook (or ansible) process this module runs under, as "pid start-time"; None where it cannot be told.
+
+    Linux only: the module's ancestors, read from /proc, up to the topmost one that runs ansible-playbook (its workers are
+    forks of it, with the same command line).
+    """
+    pid, found = os.getppid(), None
+    for _depth in range(32):
+        try:
+            with open("/proc/%d/stat" % pid) as stat_file:
+                fields = stat_file.read().rpartition(")")[2].split()
+            with open("/proc/%d/cmdline" % pid, "rb") as cmdline_file:
+                words = cmdline_file.read().split(b"\0")
+        except (OSError, IOError):
+            break
+        if any(os.path.basename(word) in (b"ansible-playbook", b"ansible") for word in words[:3]):
+            found = "%d %s" % (pid, fields[19])
+        parent = int(fields[1])
+        if parent <= 1:
+            break
+        pid = parent
+    return found
+
+
 def converge(module, work):
     """End a module's task with work(state): its result, or a failure that says what this run had written already."""
-    state = HandlerState(module.client, module.salt, module.check_mode, module.params["update_strategy"])
+    state = HandlerState(module.client, module.salt, module.check_mode, module.params["update_strategy"],
+                         probe_cache=ProbeCache(module.client.api_url, module.params["api_key"]))
     try:
         result = work(state)
     except (InvalidHandler, HandlerStateFailure, DmpilotError) as error:
         for warning in state.warnings:
             module.warn(warning)
         written, changed = state.failure_details()
-        module.fail_json(msg=str(error) + written, changed=changed, **error_details(error))
+        # A refusal says that nothing was changed; where this run had written already (a leftover probe it deleted, an
+        # earlier item), the message says what instead.
+        message = str(error).replace(NOTHING_CHANGED, "") if changed else str(error)
+        module.fail_json(msg=message + written, changed=changed, **error_details(error))
     for warning in state.warnings:
         module.warn(warning)
     result["changed"] = result["changed"] or bool(state.written)
@@ -472,6 +805,9 @@ def run(module):
         # Validation comes first, so bad input fails before any request.
         wanted = wanted_handler(params["name"], params["type"], params["enabled"], module.settings_params())
         current = state.find(params["id"], wanted.get("name"), must_exist=params["state"] == "present")
-        return state.absent(current) if params["state"] == "absent" else state.present(wanted, current)
+        if params["state"] == "absent":
+            check_same_handler(params["id"], wanted.get("name"), current)
+            return state.absent(current)
+        return state.present(wanted, current)
 
     converge(module, one_handler)

@@ -49,6 +49,13 @@ VALUE_CHECKS = {
 }
 
 
+# Rule 10, the server's cleaning of every field, in its order: NUL characters go, and so does everything from a '<' to
+# the next '>' or, where none follows, to the end; quotes become HTML entities; blanks are trimmed as PHP's trim() does.
+TAG_OR_REST = re.compile(r"<[^>]*>?")
+QUOTE_ENTITIES = (("'", "&#39;"), ('"', "&#34;"))
+PHP_BLANKS = " \t\n\r\x00\x0b"
+
+
 class InvalidHandler(ValueError):
     """A wanted handler that the server would reject or store differently. Raised before any request."""
 
@@ -89,16 +96,62 @@ def normalize_handler(raw):
     }
 
 
-def clean_value(option, value, max_length=MAX_VALUE_LENGTH):
-    """Return the value the server would store, or raise when it would store something else.
+def server_cleaned(value, max_length=MAX_VALUE_LENGTH):
+    """The value as the server stores it, after the cleaning of rule 10, in its order; uncut, so that a cut can be seen."""
+    value = TAG_OR_REST.sub("", value.replace("\x00", ""))
+    for quote, entity in QUOTE_ENTITIES:
+        value = value.replace(quote, entity)
+    return value.strip(PHP_BLANKS)
 
-    The server strips HTML tags, trims and cuts (rule 10). Trimming is harmless, so we trim too; a tag or an
-    over-long value would be silently mangled, so we refuse it.
+
+def name_forms(name):
+    """The stored names that a wanted name matches: as given (a server that does not clean) and as the server cleans it.
+
+    So `Équipe d'astreinte` finds, and is, the handler that a cleaning server stores as `Équipe d&#39;astreinte`.
     """
-    value = value.strip()
-    if "<" in value:
-        raise InvalidHandler("%s must not contain '<': the server strips anything that looks like an HTML tag, "
-                             "so what it stored would differ from what you asked for." % option)
+    return (name, server_cleaned(name, MAX_NAME_LENGTH)) if name is not None else (None,)
+
+
+def same_name(wanted_name, stored_name):
+    return stored_name in name_forms(wanted_name)
+
+
+def stored_form(name):
+    """What a cleaning server stores for this name: what the collection predicts and reports."""
+    return server_cleaned(name, MAX_NAME_LENGTH)
+
+
+def checked_name(name):
+    """A wanted name, trimmed; refused where the server would store it empty or cut it. Its cleaning is predicted."""
+    name = name.strip(PHP_BLANKS)
+    stored = stored_form(name)
+    if not stored:
+        raise InvalidHandler("name must not be empty%s." % (
+            "" if not name else ": the server removes what looks like an HTML tag (from a '<' to the next '>', or to the end), "
+            "which leaves nothing of %r" % name))
+    if len(stored) > MAX_NAME_LENGTH:
+        raise InvalidHandler("name is %d characters long as the server stores it%s; the server cuts it to %d. Shorten it." % (
+            len(stored), " (it turns each ' into &#39; and each \" into &#34;)" if stored != name else "", MAX_NAME_LENGTH))
+    return name
+
+
+def clean_value(option, value, max_length=MAX_VALUE_LENGTH):
+    """A setting, trimmed; refused where the server would store another value (rule 10), which would break the channel.
+
+    Trimming is harmless, so we trim too. A tag, a quote or an over-long value would be stored changed: an address with
+    a quote in it, stored as o&#39;brien@example.com, receives nothing. The value itself is not shown: it may be a secret.
+    """
+    value = value.strip(PHP_BLANKS)
+    stored = server_cleaned(value, max_length)
+    if stored != value:
+        if "'" in value or '"' in value:
+            why = "a quote (' or \"), which the server stores as the HTML entity &#39; or &#34;"
+        elif "\x00" in value:
+            why = "a NUL character (\\x00), which the server removes"
+        else:
+            why = "'<', and the server removes everything from a '<' to the next '>' (or to the end)"
+        raise InvalidHandler("%s holds %s: the server would store another value than the one given, which breaks the "
+                             "channel. Nothing was sent. Give the value without it." % (option, why))
     if len(value) > max_length:
         raise InvalidHandler("%s is %d characters long; the server cuts it to %d. Shorten it." % (option, len(value), max_length))
     return value
@@ -115,9 +168,7 @@ def wanted_handler(name=None, handler_type=None, enabled=None, settings=None):
     """The handler a user asks for, checked and cleaned. Options left out (None) are not managed."""
     wanted = {}
     if name is not None:
-        wanted["name"] = clean_value("name", name, MAX_NAME_LENGTH)
-        if not wanted["name"]:
-            raise InvalidHandler("name must not be empty.")
+        wanted["name"] = checked_name(name)
     if handler_type is not None:
         if handler_type not in HANDLER_TYPES:
             raise InvalidHandler("type must be one of %s, not %r." % (", ".join(HANDLER_TYPES), handler_type))
@@ -130,16 +181,47 @@ def wanted_handler(name=None, handler_type=None, enabled=None, settings=None):
             continue
         if field_name not in FIELDS:
             raise InvalidHandler("%s is not a notification handler setting." % field_name)
-        if field_name in SECRET_FIELDS and MASKED_VALUE.match(value.strip()):
-            # Resolved against the stored value once it is read (resolve_masked_secrets).
-            wanted_settings[field_name] = value.strip()
+        if value.strip(PHP_BLANKS).startswith(MASK):
+            # Resolved against the stored value once it is read (resolve_masked_secrets), or refused: never sent.
+            wanted_settings[field_name] = checked_mask(field_name, value.strip(PHP_BLANKS))
             continue
+        # The value's form is checked only where it will be sent (check_sendable): a value the server stores already,
+        # which the collection did not write, is kept as it is when it is given back unchanged.
         wanted_settings[field_name] = clean_value(field_name, value)
-        check_field_value(field_name, wanted_settings[field_name])
     if handler_type is not None:
         check_fields_belong(wanted_settings, handler_type)
     wanted["settings"] = wanted_settings
     return wanted
+
+
+def checked_mask(option, value):
+    """A masked value as the info module returns it, for a secret setting; anything else that looks like one is refused."""
+    if option not in SECRET_FIELDS:
+        raise InvalidHandler("%s starts with %s, the mask of a secret, but %s is not a secret setting: give its value itself."
+                             % (option_label(option), MASK, option_label(option)))
+    if not MASKED_VALUE.match(value):
+        raise InvalidHandler("%s starts with %s, the mask of a secret, but is not a mask as the info module returns it (%s# and %d "
+                             "hexadecimal digits in lower case): give the secret itself to set it, or the mask exactly as returned to "
+                             "keep it." % (option_label(option), MASK, MASK, FINGERPRINT_LENGTH))
+    return value
+
+
+def check_sendable(form, current=None):
+    """Refuse, naming the option, a setting about to be sent whose form cannot be right (an email without @, ...).
+
+    Only values that will be sent and differ from the stored ones are checked: a value the server accepted and stores
+    (it validates nothing, rule 10) is given back unchanged without a word.
+    """
+    stored = current["settings"] if current is not None else {}
+    for name, value in form.items():
+        if name in FIELDS and stored.get(name) != value:
+            check_field_value(name, value)
+
+
+def option_label(name):
+    """An option as messages name it: with its alias, which users write as often (telegram (telegram_bot_token))."""
+    field = FIELDS.get(name)
+    return "%s (%s)" % (name, ", ".join(field.aliases)) if field is not None and field.aliases else name
 
 
 def resolve_masked_secrets(wanted, current, salt):
@@ -148,19 +230,20 @@ def resolve_masked_secrets(wanted, current, salt):
     A masked secret (as the info module's declaration returns it) means "keep the stored value". It is accepted only
     where its fingerprint matches the stored secret; a handler to be created has none, so it is refused there.
     """
-    masked = sorted(name for name, value in wanted["settings"].items() if name in SECRET_FIELDS and MASKED_VALUE.match(value))
+    masked = sorted(name for name, value in wanted["settings"].items() if MASKED_VALUE.match(value))
     if not masked:
         return wanted
     settings = dict(wanted["settings"])
     for name in masked:
         if current is None:
             raise InvalidHandler("%s is given masked (%s#...), which keeps a stored secret, but this handler is to be created: "
-                                 "give the secret itself." % (name, MASK))
+                                 "give the secret itself." % (option_label(name), MASK))
         stored = current["settings"].get(name) if wanted.get("type", current["type"]) == current["type"] else None
         if not isinstance(stored, str) or mask_secret(stored, salt) != settings[name]:
             raise InvalidHandler("%s is given masked (%s#...), but the mask does not match the secret that handler %d stores: give the "
-                                 "secret itself to change it, or the mask that the info module returns now to keep it."
-                                 % (name, MASK, current["id"]))
+                                 "secret itself to change it, or the mask that the info module returns now to keep it. Masks are "
+                                 "fingerprints keyed with the API key: a mask exported with another api_key never matches."
+                                 % (option_label(name), MASK, current["id"]))
         settings[name] = stored
     return dict(wanted, settings=settings)
 
@@ -176,8 +259,9 @@ def check_fields_belong(settings, handler_type):
 def check_complete(settings, handler_type, action):
     missing = [name for name in field_names(handler_type) if name not in settings]
     if missing:
-        raise InvalidHandler("%s a %s handler needs %s; %s missing." % (
-            action, handler_type, ", ".join(field_names(handler_type)), ", ".join(missing)))
+        raise InvalidHandler("%s: a %s handler needs %s, and %s %s missing." % (
+            ", ".join(option_label(name) for name in missing), handler_type, " and ".join(field_names(handler_type)),
+            " and ".join(missing), "is" if len(missing) == 1 else "are") + " Give %s %s." % ("it" if len(missing) == 1 else "them", action))
 
 
 def check_creatable(wanted):
@@ -186,7 +270,7 @@ def check_creatable(wanted):
         raise InvalidHandler("name is required to create a notification handler.")
     if "type" not in wanted:
         raise InvalidHandler("type is required to create a notification handler (one of %s)." % ", ".join(HANDLER_TYPES))
-    check_complete(wanted["settings"], wanted["type"], "To create")
+    check_complete(wanted["settings"], wanted["type"], "to create it")
 
 
 def merged_handler(wanted, current=None):
@@ -195,8 +279,10 @@ def merged_handler(wanted, current=None):
     handler_type = wanted.get("type", current["type"])
     settings = {} if handler_type != current["type"] else dict(current["settings"])
     settings.update(wanted["settings"])
+    # A wanted name that is the current one, as given or as the server cleaned it, keeps the stored form.
+    name = wanted.get("name", current["name"])
     return {
-        "name": wanted.get("name", current["name"]),
+        "name": current["name"] if current["name"] is not None and same_name(name, current["name"]) else name,
         "type": handler_type,
         "enabled": wanted.get("enabled", current["enabled"]),
         "settings": settings,
@@ -210,13 +296,13 @@ def changed_fields(wanted, current):
     because the server restarts the email confirmation on an update without it (rule 8).
     """
     if wanted.get("type", current["type"]) != current["type"]:
-        check_complete(wanted["settings"], wanted["type"], "Changing the type to")
+        check_complete(wanted["settings"], wanted["type"], "to change its type to %s" % wanted["type"])
         form = {"type": wanted["type"]}
         form.update(wanted["settings"])
     else:
         check_fields_belong(wanted["settings"], current["type"])
         form = dict((name, value) for name, value in wanted["settings"].items() if current["settings"].get(name) != value)
-    if wanted.get("name", current["name"]) != current["name"]:
+    if not same_name(wanted.get("name", current["name"]), current["name"]):
         form["name"] = wanted["name"]
     if wanted.get("enabled", current["enabled"]) != current["enabled"]:
         form["is_enabled"] = wanted["enabled"]
@@ -227,7 +313,8 @@ def changed_fields(wanted, current):
 
 def differences(expected, actual):
     """The names of the fields (name, type, enabled, and each setting) where actual is not expected."""
-    names = [key for key in ("name", "type", "enabled") if expected.get(key) != actual.get(key)]
+    names = [] if same_name(expected.get("name"), actual.get("name")) else ["name"]
+    names.extend(key for key in ("type", "enabled") if expected.get(key) != actual.get(key))
     names.extend(key for key in expected["settings"] if expected["settings"][key] != actual["settings"].get(key))
     return names
 
@@ -279,11 +366,13 @@ def diff_view(handler, salt):
     }
 
 
-def declared(handler):
+def declared(handler, with_id=False):
     """A handler in the form of an item of the list module's handlers option (and of the role's list).
 
-    Fed back as it is, it changes nothing: a masked secret keeps the stored value (resolve_masked_secrets).
+    Fed back as it is, it changes nothing: a masked secret keeps the stored value (resolve_masked_secrets). with_id adds
+    the handler's id, which tells apart handlers that share a name.
     """
-    item = {"name": handler["name"], "type": handler["type"], "enabled": handler["enabled"]}
+    item = {"id": handler["id"]} if with_id else {}
+    item.update(name=handler["name"], type=handler["type"], enabled=handler["enabled"])
     item.update(handler["settings"])
     return item

@@ -26,6 +26,11 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types impor
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import MASKED_VALUE
 
 UPDATE_STRATEGIES = ["auto", "update", "recreate"]
+# The numbers of the connection options that make sense (and that the socket layer can take: a timeout of 10**11 seconds
+# overflows it): seconds, attempts, seconds.
+NUMBER_RANGES = {"timeout": (1, 3600), "retries": (0, 100), "rate_limit_timeout": (0, 86400)}
+# A host name as DNS takes it: labels of 1 to 63 characters, 253 in all.
+HOST_LABEL = re.compile(r"^(?!-)[^.]{1,63}(?<!-)$")
 # What a header value can carry unchanged: visible ASCII, no blank inside.
 API_KEY_CHARACTERS = re.compile(r"^[\x21-\x7e]+$")
 # The user:password@ part of a URL, with or without a scheme.
@@ -68,7 +73,8 @@ def handler_list_argument_spec():
     item = handler_argument_spec()
     update_strategy = item.pop("update_strategy")
     return dict(
-        handlers=dict(type="list", elements="dict", default=[], options=item, required_one_of=[("name", "id")]),
+        # An item without name or id is refused by the module itself, which names it by its index (handlers[3]).
+        handlers=dict(type="list", elements="dict", default=[], options=item),
         purge=dict(type="bool", default=False),
         delete_all_handlers=dict(type="bool", default=False),
         update_strategy=update_strategy,
@@ -126,10 +132,9 @@ class DmpilotModule(AnsibleModule):
         message = connection_problem(self.params)
         if message:
             self.fail_json(msg=message)
-        for option in ("timeout", "retries", "rate_limit_timeout"):
-            minimum = 1 if option == "timeout" else 0
-            if self.params[option] < minimum:
-                self.fail_json(msg="%s must be %d or more, not %d." % (option, minimum, self.params[option]))
+        for option, (minimum, maximum) in NUMBER_RANGES.items():
+            if not minimum <= self.params[option] <= maximum:
+                self.fail_json(msg="%s must be between %d and %d, not %d." % (option, minimum, maximum, self.params[option]))
 
     def settings_params(self):
         return dict((name, self.params[name]) for name in FIELDS)
@@ -151,6 +156,10 @@ def connection_problem(params):
     if parts.scheme not in ("http", "https") or not parts.netloc.rpartition("@")[2] or re.search(r"\s", api_url):
         shown = repr(redacted_url(api_url) if "://" in api_url else api_url) if "@" not in parts.path else "the value given"
         return "api_url must be an http:// or https:// URL such as %s, not %s." % (DEFAULT_API_URL, shown)
+    host = parts.hostname or ""
+    if not valid_host(host):
+        return "api_url must name a valid host, such as dmpilot.ru; %r is not one (a host name has labels of 1 to 63 characters)." % (
+            host if len(host) <= 80 else host[:77] + "...")
     if URL_USERINFO.match(api_url):
         return ("api_url must not carry a user name or password (%s): the API authenticates with api_key only, "
                 "and a password in the URL would make requests send it instead of the key. Remove it from api_url."
@@ -164,6 +173,17 @@ def connection_problem(params):
         return ("api_key holds a character that cannot be sent in an HTTP header (a space, a line break, a control character "
                 "or a non-ASCII letter). An API key is printable ASCII: check how it was stored or pasted.")
     return None
+
+
+def valid_host(host):
+    """Whether requests can connect to this host name (or address): DNS's limits, and IDNA for a non-ASCII name."""
+    if host.startswith("[") or re.match(r"^[0-9.]+$", host) or ":" in host:
+        return True  # an IP address
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return len(host) <= 253 and all(HOST_LABEL.match(label) for label in host.rstrip(".").split("."))
 
 
 def error_details(error):

@@ -18,8 +18,15 @@ description:
   - Options left out are not managed. An update sends only the fields that differ.
   - After every write the module reads the handler back, and fails when the server did not store what was asked for.
   - Two runs that create the same handler at the same time may both create it. So after a create, the module looks for
-    another handler with the same name and a lower id. If there is one, it deletes the handler it created and converges
-    the one with the lower id instead, which it returns. The lowest id wins, and the racing runs end with one handler.
+    another handler with the same name and a lower id that did not exist when it read the account. If there is one, it
+    deletes the handler it created and converges that one instead, which it returns. The lowest id wins, and the racing
+    runs end with one handler. A handler that existed before the task wrote is never taken for a racing run's, nor is a
+    handler chosen by O(id). Where a name is found twice, the task reads again twice, two seconds apart, before it fails
+    on the duplicate, since a racing run may be about to delete its own.
+  - The server stores C(') and C(") as the HTML entities C(&#39;) and C(&#34;), and removes what looks like an HTML tag
+    (rule 10 of the API's behaviour). A name is compared as given and as the server stores it, so a name such as
+    C(Équipe d'astreinte) is created once and found by every later run. A setting that the server would store changed, such
+    as C(o'brien@example.com), is refused before any request, since the channel would not work.
   - The server keeps an email handler enabled until the owner of the address confirms it
     (RV(notification_handler.pending_confirmation=true)), so such a handler cannot be disabled. With O(enabled=false),
     the task fails, and explains that the owner must confirm the address first.
@@ -36,8 +43,14 @@ attributes:
   check_mode:
     support: full
     details:
-      - Check mode sends no write request, so it never probes the server for O(update_strategy=auto). It reports the same
-        changed status and diff as a real run would.
+      - Check mode sends no write request, so it never tests how the server applies updates (see O(update_strategy)). Where
+        the outcome depends on that, and no earlier task of the playbook run has tested the same account, it cannot know
+        what the real run will do (update the handler in place, replace it with a new id, or, for a disabled handler, fail).
+        It then warns, naming the handler, and predicts an update in place (V(auto), V(update)) or a replacement
+        (V(recreate)). Where an earlier task has tested the account, check mode predicts from that, and fails where the
+        real run would.
+      - Whether a server puts a new email address on confirmation is not known without writing, so check mode predicts
+        RV(notification_handler.pending_confirmation=null) for a new email handler, or one whose address changes.
   diff_mode:
     support: full
     details:
@@ -51,10 +64,12 @@ attributes:
 options:
   name:
     description:
-      - The name of the handler. Names are compared exactly, after trimming surrounding blanks.
+      - The name of the handler. Names are compared exactly, after trimming surrounding blanks, as given and as the server
+        stores them (C(') as C(&#39;), C(") as C(&#34;), without what looks like an HTML tag).
       - Without O(id), the handler is found by this name. If several handlers share it, the task fails and lists their ids.
-      - With O(id), this is the wanted name, so a handler can be renamed.
-      - At most 128 characters, without C(<).
+      - With O(id), this is the wanted name, so a handler can be renamed. A new name that another handler has is refused.
+      - At most 128 characters as the server stores it.
+      - With O(state=absent) and O(id), the handler with that id is deleted only if it has this name.
     type: str
   id:
     description:
@@ -103,13 +118,12 @@ EXAMPLES = r"""
         type: email
         email: ops@example.com
 
-    - name: Post to a Telegram group, disabled for now
+    - name: Post to a Telegram group
       dmpilot.cloud.dmpilot_notification_handler:
         name: Ops Telegram
         type: telegram
         telegram_bot_token: "{{ vault_telegram_token }}"
         telegram_chat_id: "-1001234567890"
-        enabled: false
 
 - name: Rename a handler by its id
   dmpilot.cloud.dmpilot_notification_handler:

@@ -84,6 +84,13 @@ EXAMPLES = r"""
     api_key: "{{ vault_dmpilot_api_key }}"
   register: dmpilot_export
 
+- name: Make the directory of the vars file
+  ansible.builtin.file:
+    path: "{{ playbook_dir }}/group_vars/all"
+    state: directory
+    mode: "0755"
+  delegate_to: localhost
+
 - name: Write it to a vars file
   ansible.builtin.copy:
     content: "{{ {'dmpilot_notification_handlers': dmpilot_export.declaration} | to_nice_yaml(indent=2, sort_keys=false) }}"
@@ -144,8 +151,8 @@ declaration:
       the stored value, where its fingerprint matches. So C(to_nice_yaml) of this list is a starting point for bringing an
       existing account under Ansible. Such a file holds no secret, and changes nothing when it is given back as it is.
     - The fingerprints are keyed with the API key, so give the list back with the same O(api_key).
-    - Items carry no id. Two handlers with the same name give two items with that name, which the list module refuses.
-      Rename one of them, or add its O(dmpilot.cloud.dmpilot_notification_handlers#module:handlers[].id).
+    - Items carry no id, except where several handlers share a name. Those items carry their
+      O(dmpilot.cloud.dmpilot_notification_handlers#module:handlers[].id) as well, so that the list is accepted as it is.
   returned: success
   type: list
   elements: dict
@@ -159,6 +166,10 @@ declaration:
       enabled: true
       slack: "********#3f2a9c01b7de"
   contains:
+    id:
+      description: The id of the handler. Only in the items of handlers that share their name with another.
+      type: int
+      returned: where several handlers share the name
     name:
       description: The name of the handler.
       type: str
@@ -172,6 +183,8 @@ declaration:
       type: bool
       returned: success
 """
+
+import collections
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotError
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import TYPE_NAMES
@@ -207,7 +220,10 @@ def main():
     handlers = [handler for handler in handlers if matches(handler, params)]
     if not params["reveal_secrets"]:
         handlers = [masked_handler(handler, module.salt) for handler in handlers]
-    module.exit_json(changed=False, notification_handlers=handlers, declaration=[declared(handler) for handler in handlers])
+    # Handlers that share a name are told apart by id in the declaration, so that it is accepted when it is given back.
+    shared = set(name for name, count in collections.Counter(handler["name"] for handler in handlers).items() if count > 1)
+    module.exit_json(changed=False, notification_handlers=handlers,
+                     declaration=[declared(handler, with_id=handler["name"] in shared) for handler in handlers])
 
 
 if __name__ == "__main__":

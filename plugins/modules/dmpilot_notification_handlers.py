@@ -16,8 +16,10 @@ description:
   - Brings a list of notification handlers of the dmpilot service to their wanted state in one task and one process.
     Each item of O(handlers) takes the options of M(dmpilot.cloud.dmpilot_notification_handler), and is compared with the
     same code.
-  - The task reads every handler once, with one request per 1,000 handlers. A list that is already converged costs that
-    read and nothing more.
+  - The task reads every handler once, with one request per 1,000 handlers. A list of more than 1,000 handlers is read
+    twice, and a handler counts where either read saw it, since another client that creates one handler and deletes another
+    meanwhile shifts the pages without changing their total. A list that is already converged costs that read and
+    nothing more.
   - It writes only what differs. An update sends only the fields that differ, and options left out of an item are not
     managed. Every check that can refuse a write (bad items, ambiguous names, missing ids, the update probe of
     O(update_strategy)) runs before the first write. Creates and updates come first, deletes last.
@@ -27,8 +29,17 @@ description:
   - The safe-write rules of M(dmpilot.cloud.dmpilot_notification_handler) hold for every item. A change goes in place
     only on a server that the update probe found to store updates faithfully. Otherwise the handler is replaced, and the
     task warns, naming the old and the new id (see O(update_strategy)). When two runs create a handler with the same name
-    at the same time, the lowest id wins and the other run deletes its own. The list is read in id order, a handler seen
-    twice counts once, and a list that changed while it was read is read again.
+    at the same time, the lowest id wins and the other run deletes its own; a handler that existed before the task wrote,
+    or that an item names by O(handlers[].id), is never taken for a racing run's. The list is read in id order, a handler
+    seen twice counts once, and a list that changed while it was read is read again.
+  - No handler may end the task with a name that another handler has. Two items that end with the same name, unless both
+    name their handler by O(handlers[].id), are refused before any request. A rename or a create that would give a
+    handler the name of another is refused before any write, naming both.
+  - Names are compared as given and as the server stores them (C(') as C(&#39;), C(") as C(&#34;), without what looks
+    like an HTML tag). A setting that the server would store changed, such as an address with a quote, is refused before
+    any request.
+  - Where a replaced handler cannot be deleted, the task still makes the other deletes, then fails, naming every
+    handler that is now there twice.
   - With O(purge=true), the task also deletes every handler that no item names. That includes the handlers that other
     tasks, roles or people manage in the same account.
   - When the task fails after it has written, its message says what it had already created, updated or deleted, and it
@@ -48,11 +59,16 @@ attributes:
   check_mode:
     support: full
     details:
-      - Check mode sends only the list read, one request per 1,000 handlers. It reports the same changed status and diff
-        as a real run would. A handler that would be created has RV(notification_handlers[].id=null).
-      - Check mode never probes the server for O(update_strategy). With O(update_strategy=auto), it shows a change to an
-        existing handler as an update in place, with its current id, where the real run may replace the handler and give
-        it a new id. With O(update_strategy=recreate), it shows the replacement, with a null new id.
+      - Check mode sends only the list read, one request per 1,000 handlers (two per 1,000 beyond the first page). A
+        handler that would be created has RV(notification_handlers[].id=null).
+      - Check mode never tests how the server applies updates (see O(update_strategy)). Where the outcome of a change
+        depends on that, and no earlier task of the playbook run has tested the same account, it cannot know what the
+        real run will do (update the handler in place, replace it with a new id, or, for a disabled handler, fail). It
+        then warns, naming the handlers, and shows an update in place with the current id (V(auto), V(update)) or a
+        replacement with a null new id (V(recreate)). Where an earlier task has tested the account, check mode predicts
+        from that, and fails where the real run would.
+      - Whether a server puts a new email address on confirmation is not known without writing, so check mode predicts
+        RV(notification_handlers[].pending_confirmation=null) for a new email handler, or one whose address changes.
   diff_mode:
     support: full
     details:
@@ -102,7 +118,6 @@ EXAMPLES = r"""
             type: telegram
             telegram_bot_token: "{{ vault_telegram_token }}"
             telegram_chat_id: "-1001234567890"
-            enabled: false
           - name: Old webhook
             state: absent
       register: dmpilot
@@ -119,6 +134,13 @@ EXAMPLES = r"""
     api_key: "{{ vault_dmpilot_api_key }}"
   register: dmpilot_export
 
+- name: Make the directory of the vars file
+  ansible.builtin.file:
+    path: "{{ playbook_dir }}/vars"
+    state: directory
+    mode: "0755"
+  delegate_to: localhost
+
 - name: Write them to a vars file
   ansible.builtin.copy:
     content: "{{ {'notification_handlers': dmpilot_export.declaration} | to_nice_yaml(indent=2, sort_keys=false) }}"
@@ -126,26 +148,15 @@ EXAMPLES = r"""
     mode: "0644"
   delegate_to: localhost
 
-# In a later play, with vars_files: [vars/notification_handlers.yml]:
+# From then on, the vars file declares the account: load it (or name it in a later play's vars_files), then manage it.
+- name: Load the exported handlers
+  ansible.builtin.include_vars:
+    file: "{{ playbook_dir }}/vars/notification_handlers.yml"
+
 - name: Manage the exported handlers
   dmpilot.cloud.dmpilot_notification_handlers:
     api_key: "{{ vault_dmpilot_api_key }}"
     handlers: "{{ notification_handlers }}"
-
-# purge deletes every handler of the account that the list does not name, including the handlers that other tasks
-# and roles manage: use it only where this list is the whole account.
-- name: Make the account hold exactly these handlers
-  dmpilot.cloud.dmpilot_notification_handlers:
-    api_key: "{{ vault_dmpilot_api_key }}"
-    purge: true
-    handlers: "{{ notification_handlers }}"
-
-- name: Delete every handler of the account
-  dmpilot.cloud.dmpilot_notification_handlers:
-    api_key: "{{ vault_dmpilot_api_key }}"
-    handlers: []
-    purge: true
-    delete_all_handlers: true  # without it, purge with no present item fails before any request
 
 # Preview: only the list is read, and the diff shows each handler that would change, secrets masked.
 # The same from the command line: ansible-playbook site.yml --check --diff
@@ -161,6 +172,21 @@ EXAMPLES = r"""
 - name: List the handlers that the purge would delete
   ansible.builtin.debug:
     msg: "{{ preview.deleted | map(attribute='name') | list }}"
+
+# purge deletes every handler of the account that the list does not name, including the handlers that other tasks
+# and roles manage: use it only where this list is the whole account.
+- name: Make the account hold exactly these handlers
+  dmpilot.cloud.dmpilot_notification_handlers:
+    api_key: "{{ vault_dmpilot_api_key }}"
+    purge: true
+    handlers: "{{ notification_handlers }}"
+
+- name: Delete every handler of the account
+  dmpilot.cloud.dmpilot_notification_handlers:
+    api_key: "{{ vault_dmpilot_api_key }}"
+    handlers: []
+    purge: true
+    delete_all_handlers: true  # without it, purge with no present item fails before any request
 """
 
 RETURN = r"""
@@ -258,6 +284,23 @@ replaced:
       returned: success
     id:
       description: The id of the handler that replaces it.
+      type: int
+      returned: success
+    name:
+      description: The name of the handler.
+      type: str
+      returned: success
+already_gone:
+  description:
+    - The handlers that the task was to delete, but that were gone when it sent the delete (someone else deleted them
+      meanwhile). They are not in RV(deleted), which lists only what this task deleted.
+  returned: success
+  type: list
+  elements: dict
+  sample: []
+  contains:
+    id:
+      description: The id of the handler.
       type: int
       returned: success
     name:

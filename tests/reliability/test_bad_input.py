@@ -2,7 +2,9 @@
 
 One table, BAD_INPUTS, runs as one playbook (playbooks/bad_input.yml). Each row must fail with a message that names
 its option, and the simulator's log must show no write: no request at all, unless the module has to read the
-handlers to know that the input is bad (a create without its fields, an id that does not exist, a shared name).
+handlers to know that the input is bad (a create without its fields, an id that does not exist, a shared name), or the
+value is of a form that cannot be right (an email without @): that is checked only where the value will be sent, after
+the read, so that a value the server stores already is given back unchanged without a word (issue 18).
 """
 
 import dataclasses
@@ -65,16 +67,22 @@ def foreign_fields():
 URL_WITH_PASSWORD = "http://ops:%s@127.0.0.1:9/api" % CANARIES["x_access_token_secret"]
 
 BAD_INPUTS = (
-    # name: missing, empty, blank, too long, with a tag, shared by two handlers.
+    # name: missing, empty, blank, too long (as given, and once the server turns each quote into an entity, rule 10), a
+    # tag and nothing else (the server would store it empty), shared by two handlers.
     BadInput("name", {"type": "email", "email": "a@example.com"}),
     BadInput("name", {"name": "", "type": "email", "email": "a@example.com"}),
     BadInput("name", {"name": "   ", "type": "email", "email": "a@example.com"}),
     BadInput("name", {"name": "n" * 129, "type": "email", "email": "a@example.com"}),
-    BadInput("name", {"name": "<b>Ops</b>", "type": "email", "email": "a@example.com"}),
+    BadInput("name", {"name": "O'" * 30, "type": "email", "email": "a@example.com"}, words=("&#39;",)),
+    BadInput("name", {"name": "<b class=x>", "type": "email", "email": "a@example.com"}),
     # A NUL character: refused by the module, naming the option, before ansible-core's syslog would choke on it.
     BadInput("name", {"name": "nul\x00inside", "type": "email", "email": "a@example.com"}),
     BadInput("name", {"name": "Twin", "enabled": False}, seed=twins(), reads=True, words=("ids 1, 2",)),
     BadInput("name", {"name": "Twin", "state": "absent"}, seed=twins(), reads=True, words=("ids 1, 2",)),
+    # id and name that name two different handlers: nothing is deleted.
+    BadInput("name", {"id": 1, "name": "Not twin", "state": "absent"}, seed=twins(), reads=True, words=("not deleted",)),
+    # A rename to the name another handler has.
+    BadInput("name", {"id": 1, "name": "Other"}, seed=twins() + ({"name": "Other", "type": "email"},), reads=True, words=("handler 3",)),
     # id: the wrong type, or one that does not exist.
     BadInput("id", {"id": "not-a-number", "name": "A"}),
     BadInput("id", {"id": 424242, "name": "New", "type": "email", "email": "a@example.com"}, reads=True),
@@ -84,20 +92,31 @@ BAD_INPUTS = (
     BadInput("enabled", {"name": "A", "enabled": "maybe"}),
     BadInput("state", {"name": "A", "state": "gone"}),
     BadInput("update_strategy", {"name": "A", "update_strategy": "sideways"}),
-    # Each setting: a value the server would refuse or store differently, a field of another type, a missing field.
-    BadInput("email", {"name": "A", "type": "email", "email": "not-an-email"}),
+    # Each setting: a value the server would store differently (a tag, a quote: rule 10; too long), refused before any
+    # request; a value of a form that cannot be right, refused where it would be sent (after the read); a field of
+    # another type; a missing field; a mask that is not one, or that is not a secret's.
+    BadInput("email", {"name": "A", "type": "email", "email": "not-an-email"}, reads=True),
     BadInput("email", {"name": "A", "type": "email", "email": "ops@example.com<script>"}),
-    BadInput("webhook", {"name": "A", "type": "webhook", "webhook": "hooks.example.com/x"}),
+    BadInput("email", {"name": "A", "type": "email", "email": "o'brien@example.com"}, words=("quote",)),
+    BadInput("email", {"name": "A", "type": "email", "email": "********#0123456789ab"}, words=("not a secret",)),
+    BadInput("webhook", {"name": "A", "type": "webhook", "webhook": "hooks.example.com/x"}, reads=True),
     BadInput("webhook", {"name": "A", "type": "webhook", "webhook": "https://hooks.example.com/" + LONG}),
-    BadInput("discord", {"name": "A", "type": "discord", "discord": "   "}),
-    BadInput("telegram", {"name": "A", "type": "telegram", "telegram": "not a token", "telegram_chat_id": "-100"}),
-    BadInput("telegram_chat_id", {"name": "A", "type": "telegram", "telegram": CANARIES["telegram"], "telegram_chat_id": "my chat"}),
+    BadInput("webhook", {"name": "A", "type": "webhook", "webhook": 'https://hooks.example.com/?q="x"'}, words=("quote",)),
+    BadInput("discord", {"name": "A", "type": "discord", "discord": "   "}, reads=True),
+    BadInput("telegram", {"name": "A", "type": "telegram", "telegram": "not a token", "telegram_chat_id": "-100"}, reads=True),
+    BadInput("telegram", {"name": "A", "type": "telegram", "telegram": "********#08F4775C3AAE", "telegram_chat_id": "-100"},
+             words=("lower case",)),
+    BadInput("telegram_chat_id", {"name": "A", "type": "telegram", "telegram": CANARIES["telegram"], "telegram_chat_id": "my chat"},
+             reads=True),
     BadInput("telegram_chat_id", {"name": "New", "type": "telegram", "telegram": CANARIES["telegram"]}, reads=True),
-    BadInput("microsoft_teams", {"name": "A", "type": "microsoft_teams", "microsoft_teams": "ftp://example.webhook.office.com/x"}),
+    BadInput("microsoft_teams", {"name": "A", "type": "microsoft_teams", "microsoft_teams": "ftp://example.webhook.office.com/x"},
+             reads=True),
     *foreign_fields(),
     BadInput("x_consumer_key", {"name": "A", "type": "x", **dict(X_KEYS, x_consumer_key="<i>key</i>")}),
     BadInput("x_consumer_secret", {"name": "New", "type": "x", "x_consumer_key": CANARIES["x_consumer_key"]}, reads=True),
-    BadInput("x_access_token", {"name": "A", "type": "x", **dict(X_KEYS, x_access_token=" ")}),
+    BadInput("x_consumer_secret", {"name": "A", "type": "x", **dict(X_KEYS, x_consumer_secret="********")}, words=("mask",)),
+    BadInput("x_consumer_secret", {"name": "A", "type": "x", **dict(X_KEYS, x_consumer_secret="********#8408d")}, words=("mask",)),
+    BadInput("x_access_token", {"name": "A", "type": "x", **dict(X_KEYS, x_access_token=" ")}, reads=True),
     BadInput("x_access_token_secret", {"name": "A", "type": "x", **dict(X_KEYS, x_access_token_secret=LONG)}),
     # The connection options.
     BadInput("api_url", {"name": "A", "api_url": "dmpilot.example/api"}),
@@ -111,9 +130,15 @@ BAD_INPUTS = (
     BadInput("api_url", {"name": "A", "api_url": URL_WITH_PASSWORD.replace("http://", "ftp://")}),
     BadInput("api_url", {"name": "A", "api_url": URL_WITH_PASSWORD.replace("http://", "")}),
     BadInput("api_url", {"name": "A", "api_url": "http://127.0.0.1:9/api?token=" + CANARIES["x_consumer_secret"]}),
+    # A host name DNS cannot take (a label of 300 characters): a message, never an exception's text.
+    BadInput("api_url", {"name": "A", "api_url": "http://%s.example/api" % ("a" * 300)}, words=("valid host",)),
     BadInput("validate_certs", {"name": "A", "validate_certs": "perhaps"}),
     BadInput("timeout", {"name": "A", "timeout": "soon"}),
     BadInput("timeout", {"name": "A", "timeout": 0}),
+    # A number the socket layer cannot take ("timestamp too large to convert to C _PyTime_t").
+    BadInput("timeout", {"name": "A", "timeout": 99999999999}),
+    BadInput("retries", {"name": "A", "retries": 10 ** 12}),
+    BadInput("rate_limit_timeout", {"name": "A", "rate_limit_timeout": 10 ** 12}),
     BadInput("retries", {"name": "A", "retries": -1}),
     BadInput("rate_limit_timeout", {"name": "A", "rate_limit_timeout": "a minute"}),
     # The info module.

@@ -1,6 +1,8 @@
 """The API client against the simulator, over real HTTP. Faults come from the simulator's control surface."""
 
 import socket
+import threading
+import time
 
 import certifi
 import pytest
@@ -85,21 +87,22 @@ def test_booleans_survive_the_php_int_cast(simulator, client):
 
 
 @pytest.mark.parametrize("profile", ["documented", "realistic"])
-def test_2500_handlers_cost_three_list_requests(simulator, client, profile):
+def test_2500_handlers_cost_three_list_requests_read_twice(simulator, client, profile):
+    """Three pages of 1,000, read twice: a list of several pages is read again against page drift (rule 14)."""
     simulator.reset(profile, switches={"b3_rate_limit": False})
     ids = simulator.seed(count=2500)
     handlers = client.list_handlers()
     assert [handler["id"] for handler in handlers] == ids
     lists = api_requests(simulator, "GET")
     ordered_by_id = {"results_per_page": str(PAGE_SIZE), "order_by": "notification_handler_id", "order_type": "ASC"}
-    assert [entry["query"] for entry in lists] == [dict(ordered_by_id, page=str(page)) for page in (1, 2, 3)]
+    assert [entry["query"] for entry in lists] == [dict(ordered_by_id, page=str(page)) for page in (1, 2, 3) * 2]
 
 
 def test_a_server_that_ignores_results_per_page_is_followed_to_the_end(simulator, client):
     simulator.config(ignore_results_per_page=True)
     ids = simulator.seed(count=60)
     assert [handler["id"] for handler in client.list_handlers()] == ids
-    assert len(api_requests(simulator, "GET")) == 3
+    assert len(api_requests(simulator, "GET")) == 6  # three pages of 25, read twice
 
 
 def test_pages_reuse_one_connection(simulator, client):
@@ -389,7 +392,50 @@ def test_a_handler_moved_to_an_earlier_page_while_reading_is_found_by_reading_ag
     simulator.fault(method="GET", path="/api/notification-handlers", query={"page": "2"}, remove=[3])
     handlers = client.list_handlers()
     assert [handler["id"] for handler in handlers] == [handler_id for handler_id in ids if handler_id != 3]
-    assert [query["page"] for query in list_queries(simulator)] == ["1", "2", "1", "2", "3"]
+    # The first read stops at the changed total; the second is whole, and read once more, as every list of several pages.
+    assert [query["page"] for query in list_queries(simulator)] == ["1", "2", "1", "2", "3", "1", "2", "3"]
+
+
+def test_a_handler_moved_to_a_read_page_with_the_same_total_is_found_by_the_second_read(simulator, client):
+    """Issue 18, point 7: one client creates a handler while another deletes one, so the total stays, and a handler moves
+    to a page already read. A list of several pages is read twice, and a handler counts where either read saw it."""
+    simulator.config(ignore_results_per_page=True)  # pages of 25
+    ids = simulator.seed(count=60)
+    # While page 2 is asked for, another client creates a handler (id 61) and deletes handler 3: handler 26 moves to
+    # page 1, which was read already, and the total stays 60.
+    simulator.fault(method="GET", path="/api/notification-handlers", query={"page": "2"}, delay=0.6, remove=[3])
+    created = []
+    racer = threading.Thread(target=lambda: (time.sleep(0.2), created.extend(simulator.seed(count=1))))
+    racer.start()
+    handlers = client.list_handlers()
+    racer.join()
+    found = [handler["id"] for handler in handlers]
+    assert created == [61]
+    assert 26 in found, "the handler that moved to a page already read was missed"
+    # The union holds handler 3 too, which the first read saw before it went: acting on it answers 404, "already gone".
+    assert found == ids + created
+    assert [query["page"] for query in list_queries(simulator)] == ["1", "2", "3", "1", "2", "3"]
+
+
+# Redirects (issue 18, point 17): never followed, so that the key goes nowhere else and a POST stays a POST.
+
+def test_a_redirect_to_another_host_is_not_followed_and_names_where_it_points(simulator, client):
+    simulator.fault(method="GET", status=301, body="none", headers={"Location": "https://elsewhere.example/api/notification-handlers/"})
+    with pytest.raises(DmpilotError) as caught:
+        client.list_handlers()
+    message = str(caught.value)
+    assert "HTTP 301, a redirect to https://elsewhere.example/api/notification-handlers/" in message
+    assert "never redirected" in message and "api_url" in message
+    assert len(api_requests(simulator)) == 1
+
+
+def test_a_redirect_of_a_create_on_the_same_host_never_turns_it_into_a_read(simulator, client):
+    simulator.fault(method="POST", status=302, body="none", headers={"Location": simulator.api_url + "/notification-handlers/"})
+    with pytest.raises(DmpilotError) as caught:
+        create(client)
+    assert caught.value.status == 302
+    assert [entry["method"] for entry in api_requests(simulator)] == ["POST"]
+    assert simulator.handlers() == []
 
 
 def test_a_list_that_keeps_changing_fails_clearly_after_three_reads(simulator, client):

@@ -1,9 +1,11 @@
 """The safe-write logic of _handler_state.py, in-process, against a fake client that records its calls.
 
 The fake stands in for DmpilotClient above the HTTP layer only, and behaves like the real server where it matters
-(docs/dev/api-behaviour.md): ids only grow (rule 11), create ignores is_enabled (rule 7), an update keeps the
-fields it is not sent (rule 8), an unconfirmed email handler stays pending (rule 8), and a switch turns on the update
-bug of the published server code (rule 13).
+(/work/shared/dmpilot-api.md part B, docs/dev/api-behaviour.md): ids only grow (rule 11), create ignores is_enabled
+(rule 7), an update keeps the fields it is not sent (rule 8), an unconfirmed email handler stays pending (rule 8),
+every name and setting is cleaned as rule 10 says (quotes to entities, tags and an unclosed '<' removed, trimmed, cut),
+and the update bug of the published server code (rule 13) in both of its forms: "mangled" (66biolinks 67: type and
+settings emptied, name and is_enabled applied) and "ignored" (66pusher 18: answered 200, nothing stored).
 """
 
 import copy
@@ -12,8 +14,14 @@ import time
 
 import pytest
 
+from ansible_collections.dmpilot.cloud.plugins.module_utils import _handler_state
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotError
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_list import planned_changes
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_list import run as run_list
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import (
+    FAITHFUL,
+    IGNORED,
+    MANGLED,
     PROBE_PREFIX,
     PROBE_TYPE,
     HandlerState,
@@ -21,16 +29,20 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state impor
     check_can_disable,
     run,
 )
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import TYPE_NAMES, field_names
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, TYPE_NAMES, field_names
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import normalize_handler, wanted_handler
 
 SALT = "api-key"
+API_URL = "https://dmpilot.example/api"
 # A fixed clock: 2025-06-01 12:00:00 UTC.
 NOW = 1748779200
 HOOK = "https://hooks.example.com/T000/first-secret"
 HOOK2 = "https://hooks.example.com/T000/second-secret"
 EMAIL = "ops@example.com"
 WRITES = ("create_handler", "update_handler", "delete_handler")
+# Rule 10: a French name with an apostrophe, as given and as the server stores it.
+APOSTROPHE_NAME = "Équipe d'astreinte"
+APOSTROPHE_STORED = "Équipe d&#39;astreinte"
 
 
 def stamp(seconds_ago):
@@ -45,16 +57,35 @@ def level(value):
         return 0
 
 
+def server_cleaning(value, max_length):
+    """Rule 10 as the fake server applies it, written out apart from the code under test, in the rule's order.
+
+    NUL characters go, and so does everything from a '<' to the next '>' or, where none follows, to the end; ' and "
+    become &#39; and &#34;; blanks are trimmed as PHP's trim() does; the value is cut.
+    """
+    kept, rest = [], value.replace("\x00", "")
+    while "<" in rest:
+        before, _bracket, after = rest.partition("<")
+        kept.append(before)
+        rest = after.partition(">")[2] if ">" in after else ""
+    kept.append(rest)
+    return "".join(kept).replace("'", "&#39;").replace('"', "&#34;").strip(" \t\n\r\x00\x0b")[:max_length]
+
+
 class FakeClient:
     """DmpilotClient's interface over an in-memory account."""
 
-    def __init__(self, mangles_updates=False, email_confirmation=False):
-        self.mangles_updates = mangles_updates  # rule 13
+    api_url = API_URL
+
+    def __init__(self, update_mode=FAITHFUL, email_confirmation=False, cleans=True):
+        self.update_mode = update_mode  # rule 13: FAITHFUL, MANGLED (66biolinks 67) or IGNORED (66pusher 18)
         self.email_confirmation = email_confirmation  # rules 5, 7 and 8
+        self.cleans = cleans  # rule 10
         self.stored = {}  # id -> the raw handler as the server keeps it
         self.next_id = 1
         self.calls = []
         self.failures = []
+        self.lost_answers = []
         self.hooks = []
 
     # Setting the account up (not recorded).
@@ -74,6 +105,10 @@ class FakeClient:
     def fail(self, method, status, when=None, times=1):
         """Make the next call(s) of method that match when(*args) raise DmpilotError(status)."""
         self.failures.append([method, status, when, times])
+
+    def lose_answer(self, method, when=None):
+        """The next call of method that matches when(*args) is applied by the server, but its answer never comes."""
+        self.lost_answers.append([method, when])
 
     def on(self, method, action, when=None):
         """Run action(*args) once, before the next call of method that matches when(*args)."""
@@ -105,8 +140,18 @@ class FakeClient:
                 failure[3] -= 1
                 raise DmpilotError("Could not %s: HTTP %d" % (method, failure[1]), status=failure[1], title="refused by the fake")
 
+    def leave(self, method, *args):
+        """After the server applied a call: its answer may be lost (a timeout, status None)."""
+        for lost in list(self.lost_answers):
+            if lost[0] == method and (lost[1] is None or lost[1](*args)):
+                self.lost_answers.remove(lost)
+                raise DmpilotError("Could not %s: the server did not answer in time" % method, status=None)
+
     def not_found(self, handler_id):
         return DmpilotError("Could not reach notification handler %d: HTTP 404" % handler_id, status=404, title="not found")
+
+    def cleaned(self, value, max_length=512):
+        return server_cleaning(value, max_length) if self.cleans else value
 
     def sorted_handlers(self):
         return [self.handler(handler_id) for handler_id in sorted(self.stored)]
@@ -117,11 +162,12 @@ class FakeClient:
         self.enter("list_handlers", handler_type, search)
         return [handler for handler in self.sorted_handlers()
                 if (handler_type is None or handler["type"] == handler_type)
-                and (search is None or search.lower() in (handler["name"] or "").lower())]
+                and (search is None or self.cleaned(search).lower() in (handler["name"] or "").lower())]
 
     def find_by_name(self, name):
+        """The client's contract: the handlers whose stored name is the name as given or as the server cleans it."""
         self.enter("find_by_name", name)
-        return [handler for handler in self.sorted_handlers() if handler["name"] == name]
+        return [handler for handler in self.sorted_handlers() if handler["name"] in (name, server_cleaning(name, 128))]
 
     def find_by_name_prefix(self, prefix):
         self.enter("find_by_name_prefix", prefix)
@@ -140,26 +186,31 @@ class FakeClient:
         self.next_id += 1
         # Rule 7: is_enabled is ignored; an email handler waits for confirmation when that is switched on.
         is_enabled = 2 if handler_type == "email" and self.email_confirmation else 1
-        self.stored[handler_id] = {"id": handler_id, "name": form["name"], "type": handler_type, "is_enabled": is_enabled,
-                                   "settings": dict((key, form[key]) for key in field_names(handler_type) if key in form)}
+        self.stored[handler_id] = {"id": handler_id, "name": self.cleaned(form["name"], 128), "type": handler_type,
+                                   "is_enabled": is_enabled,
+                                   "settings": dict((key, self.cleaned(form[key])) for key in field_names(handler_type) if key in form)}
+        self.leave("create_handler", form)
         return handler_id
 
     def update_handler(self, handler_id, form):
         self.enter("update_handler", handler_id, form)
         if handler_id not in self.stored:
             raise self.not_found(handler_id)
+        if self.update_mode == IGNORED:
+            # Rule 13, "ignored": the answer is 200 (a body of nulls), and nothing at all is stored.
+            return
         handler = self.stored[handler_id]
         if "name" in form:
-            handler["name"] = form["name"]
+            handler["name"] = self.cleaned(form["name"], 128)
         is_enabled = level(form["is_enabled"]) if "is_enabled" in form else handler["is_enabled"]
-        if self.mangles_updates:
-            # Rule 13: the type check always fails; name and is_enabled are still written.
-            handler.update(type=None, settings={}, is_enabled=is_enabled)
+        if self.update_mode == MANGLED:
+            # Rule 13, "mangled": the type check always fails; name and is_enabled are still written.
+            handler.update(type=None, settings={"": ""}, is_enabled=is_enabled)
             return
         old_type = handler["type"]
         handler_type = form.get("type", old_type)
         settings = dict(handler["settings"]) if handler_type == old_type else {}
-        settings.update((key, form[key]) for key in field_names(handler_type) if key in form)
+        settings.update((key, self.cleaned(form[key])) for key in field_names(handler_type) if key in form)
         if handler_type == "email" and self.email_confirmation and (
                 form.get("email") is None or form["email"] != handler["settings"].get("email") or handler["is_enabled"] == 2):
             # Rule 8: the confirmation restarts, and the handler is pending whatever is_enabled was sent.
@@ -171,6 +222,12 @@ class FakeClient:
         if handler_id not in self.stored:
             raise self.not_found(handler_id)
         del self.stored[handler_id]
+
+
+@pytest.fixture(autouse=True)
+def no_shared_probe_outcome(monkeypatch):
+    """No test shares a probe's outcome through a cache file, unless it sets one up itself (see test_probe_cache.py)."""
+    monkeypatch.setattr(_handler_state, "playbook_run", lambda: None)
 
 
 def new_state(client, check_mode=False, update_strategy="auto"):
@@ -252,7 +309,7 @@ def test_several_handlers_with_the_name_fail_listing_their_ids():
 
 @pytest.mark.parametrize("update_strategy", ["auto", "update", "recreate"])
 def test_an_unchanged_handler_is_neither_written_nor_probed(update_strategy):
-    client = FakeClient(mangles_updates=True)
+    client = FakeClient(update_mode=MANGLED)
     handler_id = client.seed("Ops")
     result, state = converge(client, webhook(), update_strategy=update_strategy)
     assert result["changed"] is False
@@ -262,7 +319,7 @@ def test_an_unchanged_handler_is_neither_written_nor_probed(update_strategy):
 
 
 def test_create_is_one_create_and_a_read_back_by_name():
-    client = FakeClient(mangles_updates=True)
+    client = FakeClient(update_mode=MANGLED)
     client.seed("Other")
     result, state = converge(client, webhook())
     new_id = 2
@@ -312,7 +369,7 @@ def test_a_disabled_create_probes_even_with_recreate_since_it_takes_an_update():
 
 
 def test_a_disabled_create_with_recreate_on_a_mangling_server_fails_before_writing():
-    client = FakeClient(mangles_updates=True)
+    client = FakeClient(update_mode=MANGLED)
     with pytest.raises(HandlerStateFailure) as failure:
         converge(client, webhook(enabled=False), update_strategy="recreate")
     assert "Nothing was changed" in str(failure.value)
@@ -335,12 +392,13 @@ def test_a_created_handler_that_was_stored_differently_is_deleted_again():
     client.on("find_by_name", server_cuts_the_url, when=lambda name: client.stored)
     state = new_state(client)
     with pytest.raises(HandlerStateFailure) as failure:
-        state.present(webhook(), None)
+        converge(client, webhook(), state=state)
     message = str(failure.value)
     assert "Notification handler 1 was created, but the server did not store what was asked for: webhook." in message
     assert "It was deleted again." in message
     assert HOOK not in message
     assert client.calls == [
+        ("find_by_name", "Ops"),
         ("create_handler", {"name": "Ops", "type": "webhook", "webhook": HOOK}),
         ("find_by_name", "Ops"),
         ("delete_handler", 1),
@@ -353,12 +411,13 @@ def test_a_created_handler_that_was_stored_differently_is_deleted_again():
 
 def test_a_created_handler_that_reads_back_404_fails_and_reports_the_create():
     client = FakeClient()
-    client.on("find_by_name", lambda name: client.stored.clear())
+    client.on("find_by_name", lambda name: client.stored.clear(), when=lambda name: client.stored)
     state = new_state(client)
     with pytest.raises(HandlerStateFailure) as failure:
-        state.present(webhook(), None)
+        converge(client, webhook(), state=state)
     assert "Notification handler 1 was created, but reading it back answered 404" in str(failure.value)
     assert client.calls == [
+        ("find_by_name", "Ops"),
         ("create_handler", {"name": "Ops", "type": "webhook", "webhook": HOOK}),
         ("find_by_name", "Ops"),
         ("get_handler", 1),
@@ -372,10 +431,11 @@ def test_a_created_handler_that_reads_back_404_fails_and_reports_the_create():
 def test_a_created_handler_that_was_already_gone_is_not_said_to_be_deleted_again():
     """The clean-up delete answered 404: this run deleted nothing, so the message must not say it did."""
     client = FakeClient()
-    client.on("find_by_name", lambda name: client.stored.clear())
+    client.on("find_by_name", lambda name: client.stored.clear(), when=lambda name: client.stored)
     state = new_state(client)
     with pytest.raises(HandlerStateFailure) as failure:
-        state.present(webhook(), None)
+        converge(client, webhook(), state=state)
+    assert "reading it back answered 404" in str(failure.value)
     assert "It was deleted again" not in str(failure.value)
 
 
@@ -416,10 +476,50 @@ def test_update_strategy_update_updates_in_place_on_a_faithful_server():
     assert result["diff"]["before"]["enabled"] is True and result["diff"]["after"]["enabled"] is False
 
 
-# A server with the update bug (rule 13).
+# A server with the update bug (rule 13): "mangled" (66biolinks 67) and "ignored" (66pusher 18).
 
-def test_auto_replaces_a_handler_on_a_server_that_mangles_updates():
-    client = FakeClient(mangles_updates=True)
+BROKEN_UPDATES = [pytest.param(MANGLED, id="mangled"), pytest.param(IGNORED, id="ignored")]
+# The key words of what a failure says the server does (SERVER_DOES), and of why a warning says it replaced a handler
+# (REPLACED_BECAUSE); each must name its own server's behaviour and never the other's.
+FAILURE_SAYS = {
+    IGNORED: ("ignores updates", "stored nothing"),
+    MANGLED: ("breaks the handlers it updates", "emptied its type and settings"),
+}
+WARNING_SAYS = {
+    IGNORED: ("ignores updates",),
+    MANGLED: ("emptying its type and settings",),
+}
+NEVER_SAYS = {
+    IGNORED: ("empt", "break", "broke", "mangle"),
+    MANGLED: ("ignores updates", "stored nothing", "stores none"),
+}
+
+
+def assert_says_what_the_server_does(text, update_mode, says):
+    for words in says[update_mode]:
+        assert words in text, "%r not in %r" % (words, text)
+    for words in NEVER_SAYS[update_mode]:
+        assert words not in text, "%r in %r: that is not what this server does" % (words, text)
+    # The old message claimed the type was stored as 'internal_notification' instead of 'internal_notification'.
+    assert "instead of" not in text
+
+
+@pytest.mark.parametrize("update_mode", [FAITHFUL, IGNORED, MANGLED])
+def test_rule_13_the_probe_tells_the_three_update_modes_apart(update_mode):
+    """Rule 13: the probe's test update is stored (faithful), stores nothing (ignored), or empties the type (mangled)."""
+    client = FakeClient(update_mode=update_mode)
+    handler_id = client.seed("Ops")
+    state = new_state(client)
+    assert state.updates_are_faithful() is (update_mode == FAITHFUL)
+    assert state.update_mode == update_mode
+    assert_probe(client.calls, 2)
+    assert sorted(client.stored) == [handler_id], "the throwaway handler is gone"
+    assert state.warnings == [] and state.failure_details() == ("", False)
+
+
+@pytest.mark.parametrize("update_mode", BROKEN_UPDATES)
+def test_rule_13_auto_replaces_a_handler_on_a_server_that_ignores_or_mangles_updates(update_mode):
+    client = FakeClient(update_mode=update_mode)
     old_id = client.seed("Ops")
     result, state = converge(client, webhook(url=HOOK2))
     probe_id, new_id = 2, 3
@@ -437,28 +537,90 @@ def test_auto_replaces_a_handler_on_a_server_that_mangles_updates():
     assert result["diff"]["before"]["settings"]["webhook"] != result["diff"]["after"]["settings"]["webhook"]
     assert len(state.warnings) == 1
     assert "from %d to %d" % (old_id, new_id) in state.warnings[0]
+    assert_says_what_the_server_does(state.warnings[0], update_mode, WARNING_SAYS)
 
 
-def test_update_strategy_update_fails_before_writing_to_the_handler_on_a_server_that_mangles_updates():
-    client = FakeClient(mangles_updates=True)
+@pytest.mark.parametrize("update_mode", BROKEN_UPDATES)
+def test_rule_13_update_strategy_update_fails_before_writing_to_the_handler_naming_what_the_server_does(update_mode):
+    client = FakeClient(update_mode=update_mode)
     handler_id = client.seed("Ops")
     before = copy.deepcopy(client.stored[handler_id])
+    state = new_state(client, update_strategy="update")
     with pytest.raises(HandlerStateFailure) as failure:
-        converge(client, webhook(url=HOOK2), update_strategy="update")
+        converge(client, webhook(url=HOOK2), state=state)
     probe_id = 2
     assert_probe(client.calls[1:5], probe_id)
     assert len(client.calls) == 5
     assert all(call[1] == probe_id or is_probe_create(call) for call in client.writes())
     assert client.stored == {handler_id: before}
     message = str(failure.value)
-    assert message.startswith("update_strategy=update, but this dmpilot server mangles updates")
-    assert "nothing was sent to it" in message
+    assert message.startswith("update_strategy=update, but this dmpilot server ")
+    assert_says_what_the_server_does(message, update_mode, FAILURE_SAYS)
+    assert "nothing was sent to notification handler %d ('Ops')" % handler_id in message
     assert "update_strategy: auto" in message
     assert HOOK2 not in message
+    assert state.failure_details() == ("", False)
+
+
+def assert_cannot_disable(message, update_mode):
+    """CANNOT_DISABLE: what the server does, that it cannot disable through its API, and the two ways out."""
+    assert "this dmpilot server cannot disable a handler through its API" in message
+    assert "web interface" in message and "leave enabled unset" in message
+    assert "Nothing was changed" in message
+    assert_says_what_the_server_does(message, update_mode, FAILURE_SAYS)
+
+
+@pytest.mark.parametrize("update_strategy", ["auto", "update", "recreate"])
+@pytest.mark.parametrize("update_mode", BROKEN_UPDATES)
+def test_rule_13_enabled_false_on_an_enabled_handler_fails_before_any_write(update_mode, update_strategy):
+    """Rules 7 and 13: where updates are ignored or mangled, no handler can be disabled through the API."""
+    client = FakeClient(update_mode=update_mode)
+    handler_id = client.seed("Ops")
+    before = copy.deepcopy(client.stored)
+    state = new_state(client, update_strategy=update_strategy)
+    with pytest.raises(HandlerStateFailure) as failure:
+        converge(client, webhook(enabled=False), state=state)
+    assert_probe(client.calls[1:], 2)  # only the probe's requests
+    assert client.stored == before and handler_id in client.stored
+    assert_cannot_disable(str(failure.value), update_mode)
+    assert state.failure_details() == ("", False)
+
+
+@pytest.mark.parametrize("update_strategy", ["auto", "recreate"])
+@pytest.mark.parametrize("update_mode", BROKEN_UPDATES)
+def test_rule_13_creating_a_disabled_handler_fails_before_any_write(update_mode, update_strategy):
+    client = FakeClient(update_mode=update_mode)
+    client.seed("Other")
+    state = new_state(client, update_strategy=update_strategy)
+    with pytest.raises(HandlerStateFailure) as failure:
+        state.present(webhook(enabled=False), None)
+    assert_probe(client.calls, 2)
+    assert client.names() == ["Other"]
+    message = str(failure.value)
+    assert message.startswith("enabled: 'Ops' cannot be created disabled")
+    assert_cannot_disable(message, update_mode)
+    assert state.failure_details() == ("", False)
+
+
+@pytest.mark.parametrize("update_mode", BROKEN_UPDATES)
+def test_rule_13_changing_a_disabled_handler_that_must_be_replaced_fails_before_any_write(update_mode):
+    """A replacement is created enabled (rule 7), and this server cannot disable it."""
+    client = FakeClient(update_mode=update_mode)
+    old_id = client.seed("Ops", is_enabled=0)
+    state = new_state(client)
+    with pytest.raises(HandlerStateFailure) as failure:
+        state.present(webhook(url=HOOK2, enabled=False), client.handler(old_id))
+    assert_probe(client.calls, 2)
+    assert sorted(client.stored) == [old_id] and client.handler(old_id)["settings"] == {"webhook": HOOK}
+    message = str(failure.value)
+    assert "Notification handler %d ('Ops') is disabled, and changing it means replacing it" % old_id in message
+    assert "Nothing was changed" in message and "enabled: true" in message
+    assert_says_what_the_server_does(message, update_mode, FAILURE_SAYS)
+    assert state.failure_details() == ("", False)
 
 
 def test_recreate_replaces_without_probing():
-    client = FakeClient(mangles_updates=True)
+    client = FakeClient(update_mode=MANGLED)
     old_id = client.seed("Ops")
     result, state = converge(client, webhook(url=HOOK2), update_strategy="recreate")
     assert client.calls == [
@@ -473,42 +635,20 @@ def test_recreate_replaces_without_probing():
 
 
 def test_a_replace_where_deleting_the_old_handler_fails_names_both_and_reports_changed():
-    client = FakeClient(mangles_updates=True)
+    client = FakeClient(update_mode=MANGLED)
     old_id = client.seed("Ops")
     client.fail("delete_handler", 500, when=lambda handler_id: handler_id == old_id)
     state = new_state(client, update_strategy="recreate")
     with pytest.raises(HandlerStateFailure) as failure:
         state.present(webhook(url=HOOK2), client.handler(old_id))
     message = str(failure.value)
-    assert "Notification handler 2 was created to replace handler 1 ('Ops'), but deleting handler 1 failed" in message
-    assert "Both exist now" in message
+    # Issue 18 point 9: the message names every handler now there twice, by name and both ids, and what to delete.
+    assert "'Ops' (ids 1 and 2): deleting handler 1 failed" in message
+    assert "there twice" in message
+    assert "Delete the old one (1), with state: absent and its id" in message
     assert sorted(client.stored) == [old_id, 2]
     written, changed = state.failure_details()
     assert changed is True and "created handler 2 ('Ops')" in written
-
-
-def test_creating_a_disabled_handler_with_auto_on_a_server_that_mangles_updates_fails_before_any_write():
-    client = FakeClient(mangles_updates=True)
-    client.seed("Other")
-    state = new_state(client)
-    with pytest.raises(HandlerStateFailure) as failure:
-        state.present(webhook(enabled=False), None)
-    assert_probe(client.calls, 2)
-    assert client.names() == ["Other"]
-    assert "cannot be made disabled on this server" in str(failure.value)
-    assert "Nothing was changed" in str(failure.value)
-    assert state.failure_details() == ("", False)
-
-
-def test_replacing_with_a_disabled_handler_with_auto_on_a_server_that_mangles_updates_fails_before_any_write():
-    client = FakeClient(mangles_updates=True)
-    old_id = client.seed("Ops")
-    state = new_state(client)
-    with pytest.raises(HandlerStateFailure, match="cannot be made disabled"):
-        state.present(webhook(enabled=False), client.handler(old_id))
-    assert_probe(client.calls, 2)
-    assert sorted(client.stored) == [old_id]
-    assert state.failure_details() == ("", False)
 
 
 # The update probe.
@@ -521,7 +661,9 @@ def test_a_refused_probe_fails_saying_which_update_strategy_to_set_and_writes_no
     with pytest.raises(HandlerStateFailure) as failure:
         state.present(webhook(url=HOOK2), client.handler(handler_id))
     message = str(failure.value)
-    assert "Could not learn whether this dmpilot server updates handlers safely" in message
+    assert "Could not learn how this dmpilot server applies updates: creating a throwaway internal_notification handler" in message
+    assert "refused by the fake" in message  # the server's words
+    assert "every update_strategy needs room for one more handler" in message
     assert "update_strategy: recreate" in message
     assert "Nothing was changed" in message
     assert len(client.calls) == 1 and is_probe_create(client.calls[0])
@@ -564,33 +706,152 @@ def test_a_probe_whose_delete_fails_gives_a_warning_not_a_failure():
     assert probe_id in client.stored
 
 
-def test_a_probe_deletes_the_probes_killed_runs_left_but_not_a_running_one():
-    client = FakeClient(mangles_updates=True)
-    stale = client.seed("%s %s 0badc0de (updated)" % (PROBE_PREFIX, stamp(11 * 60)), handler_type=None, settings={})
-    stale_unupdated = client.seed("%s %s 0badbeef" % (PROBE_PREFIX, stamp(3600)), handler_type=PROBE_TYPE)
-    fresh = client.seed("%s %s 600dc0de" % (PROBE_PREFIX, stamp(9 * 60)), handler_type=PROBE_TYPE)
-    not_a_probe = client.seed("%s notes" % PROBE_PREFIX, handler_type=PROBE_TYPE)
+def test_a_refused_probe_under_recreate_advises_leaving_enabled_unset_not_recreate():
+    """Issue 18 point 11: under recreate the probe runs only for a disabled handler, so advising recreate would not help."""
+    client = FakeClient()
+    client.fail("create_handler", 401, when=lambda form: form["type"] == PROBE_TYPE)
+    state = new_state(client, update_strategy="recreate")
+    with pytest.raises(HandlerStateFailure) as failure:
+        state.present(webhook(enabled=False), None)
+    message = str(failure.value)
+    assert "update_strategy: recreate" not in message
+    assert "leave enabled unset" in message
+    assert "every update_strategy needs room for one more handler" in message
+    assert "Nothing was changed" in message
+    assert client.stored == {} and state.failure_details() == ("", False)
+
+
+def test_a_probe_create_that_failed_on_the_server_side_advises_trying_again_not_plan_limits():
+    client = FakeClient()
     handler_id = client.seed("Ops")
-    converge(client, webhook(url=HOOK2))
-    probe_id = 6
-    create = client.calls[1]
-    assert is_probe_create(create)
-    assert create[1]["name"].startswith("%s %s " % (PROBE_PREFIX, stamp(0)))
-    deletes = [call[1] for call in client.calls if call[0] == "delete_handler"]
-    assert sorted(deletes[:3]) == sorted([probe_id, stale, stale_unupdated])
-    assert fresh in client.stored and not_a_probe in client.stored
-    assert stale not in client.stored and stale_unupdated not in client.stored
-    assert handler_id not in client.stored  # replaced (this server mangles updates)
+    client.fail("create_handler", 503, when=lambda form: form["type"] == PROBE_TYPE)
+    state = new_state(client)
+    with pytest.raises(HandlerStateFailure) as failure:
+        state.present(webhook(url=HOOK2), client.handler(handler_id))
+    message = str(failure.value)
+    assert "Run the task again once the server answers" in message
+    assert "plan" not in message and "update_strategy" not in message
+    # The create may have reached the server: the probe is looked up by its unique name, and none was found.
+    probe_name = client.calls[0][1]["name"]
+    assert client.calls[1] == ("find_by_name", probe_name)
+    assert [call[0] for call in client.calls] == ["create_handler", "find_by_name"]
+    assert sorted(client.stored) == [handler_id]
+    assert state.failure_details() == ("", False)
+
+
+def test_a_probe_create_whose_answer_was_lost_is_found_by_its_name_and_deleted_and_reports_changed():
+    """Issue 18 point 6: the create timed out after the server stored the probe."""
+    client = FakeClient()
+    handler_id = client.seed("Ops")
+    client.lose_answer("create_handler", when=lambda form: form["type"] == PROBE_TYPE)
+    state = new_state(client)
+    with pytest.raises(HandlerStateFailure) as failure:
+        state.present(webhook(url=HOOK2), client.handler(handler_id))
+    probe_name = client.calls[0][1]["name"]
+    probe_id = 2
+    assert client.calls == [
+        ("create_handler", {"name": probe_name, "type": PROBE_TYPE}),
+        ("find_by_name", probe_name),
+        ("delete_handler", probe_id),
+    ]
+    assert sorted(client.stored) == [handler_id], "the throwaway handler was left on the server"
+    assert client.handler(handler_id)["settings"] == {"webhook": HOOK}
+    message = str(failure.value)
+    assert "Could not learn how this dmpilot server applies updates" in message
+    assert "Nothing was changed" not in message
+    written, changed = state.failure_details()
+    assert changed is True
+    assert "created the throwaway handler %d of the update test, and deleted it again" % probe_id in written
+
+
+def test_a_probe_create_whose_answer_was_lost_and_cannot_be_looked_up_says_it_may_exist_with_its_name():
+    client = FakeClient()
+    handler_id = client.seed("Ops")
+    client.lose_answer("create_handler", when=lambda form: form["type"] == PROBE_TYPE)
+    client.fail("find_by_name", 500)
+    state = new_state(client)
+    with pytest.raises(HandlerStateFailure):
+        state.present(webhook(url=HOOK2), client.handler(handler_id))
+    probe_name = client.calls[0][1]["name"]
+    written, changed = state.failure_details()
+    assert changed is True
+    assert "may have created the throwaway handler %r" % probe_name in written
+    assert len(state.warnings) == 1 and probe_name in state.warnings[0] and "may have been created" in state.warnings[0]
+
+
+def seed_probe_lookalikes(client):
+    """Handlers that look like probes of this collection, and one that is one: {what: id}."""
+    old = stamp(3600)
+    return {
+        "probe, updated": client.seed("%s %s 0badc0de (updated)" % (PROBE_PREFIX, old), handler_type=PROBE_TYPE),
+        "probe": client.seed("%s %s 0badbeef" % (PROBE_PREFIX, old), handler_type=PROBE_TYPE),
+        "fresh probe": client.seed("%s %s 600dc0de" % (PROBE_PREFIX, stamp(9 * 60)), handler_type=PROBE_TYPE),
+        "other type": client.seed("%s %s 0badf00d" % (PROBE_PREFIX, old), handler_type="webhook"),
+        "bad stamp": client.seed("%s 20251399T256199Z 0badf00d" % PROBE_PREFIX, handler_type=PROBE_TYPE),
+        "text after the token": client.seed("%s %s 0badf00d backup" % (PROBE_PREFIX, old), handler_type=PROBE_TYPE),
+        "text after (updated)": client.seed("%s %s 0badf00d (updated) 2" % (PROBE_PREFIX, old), handler_type=PROBE_TYPE),
+        "upper-case token": client.seed("%s %s 0BADF00D" % (PROBE_PREFIX, old), handler_type=PROBE_TYPE),
+        "no token": client.seed("%s %s" % (PROBE_PREFIX, old), handler_type=PROBE_TYPE),
+        "user's notes": client.seed("%s notes from %s" % (PROBE_PREFIX, old), handler_type=PROBE_TYPE),
+        # A probe of a mangling server that a killed run left: its type was emptied, so it cannot be told from a user's
+        # handler that the same server mangled. It is left alone.
+        "mangled probe": client.seed("%s %s 0badc0de (updated)" % (PROBE_PREFIX, old), handler_type=None, settings={}),
+    }
+
+
+def test_issue_18_the_probe_deletes_only_exact_old_probes_of_this_collection_and_reports_each():
+    """Issue 18 point 1: a probe is this collection's only where its type is internal_notification and its whole name
+    is what the probe writes (prefix, valid UTC stamp, 8 hex digits, optional " (updated)"); any other handler is the user's."""
+    client = FakeClient()
+    seeded_ids = seed_probe_lookalikes(client)
+    handler_id = client.seed("Ops")
+    result, state = converge(client, webhook(url=HOOK2))
+    probe_id = handler_id + 1
+    deleted = sorted(call[1] for call in client.calls if call[0] == "delete_handler")
+    assert deleted == sorted([probe_id, seeded_ids["probe, updated"], seeded_ids["probe"]])
+    for what, seeded_id in seeded_ids.items():
+        if what not in ("probe, updated", "probe"):
+            assert seeded_id in client.stored, "the handler with %s was deleted" % what
+    assert result["changed"] is True and client.handler(handler_id)["settings"] == {"webhook": HOOK2}
+    # Each deletion is reported: in the warnings, and in what the run wrote.
+    assert len(state.warnings) == 2
+    for what in ("probe, updated", "probe"):
+        assert any("Deleted notification handler %d" % seeded_ids[what] in warning for warning in state.warnings)
+        assert "deleted the throwaway handler %d" % seeded_ids[what] in " ".join(state.written)
+
+
+@pytest.mark.parametrize("update_mode", [FAITHFUL, IGNORED, MANGLED])
+def test_issue_18_purge_and_the_probe_agree_on_what_a_probe_is(update_mode):
+    """The list module's purge keeps exactly the handlers that a probe would take for its own (old or fresh)."""
+    client = FakeClient(update_mode=update_mode)
+    seeded_ids = seed_probe_lookalikes(client)
+    client.seed("Ops")
+    state = new_state(client)
+    changes = planned_changes(state, [], client.sorted_handlers(), purge=True)
+    purged = sorted(change.current["id"] for _label, change in changes)
+    probes = [seeded_ids["probe, updated"], seeded_ids["probe"], seeded_ids["fresh probe"]]
+    assert purged == sorted(set(client.stored) - set(probes))
 
 
 def test_the_probe_learns_that_updates_are_mangled_from_the_type_it_reads_back():
-    client = FakeClient(mangles_updates=True)
+    client = FakeClient(update_mode=MANGLED)
     client.seed("Ops")
     state = new_state(client, update_strategy="update")
     with pytest.raises(HandlerStateFailure) as failure:
         state.present(webhook(url=HOOK2), client.handler(1))
-    assert "type None instead of 'internal_notification'" in str(failure.value)
-    assert state.faithful_updates is False
+    assert "emptied its type and settings" in str(failure.value)
+    assert state.update_mode == MANGLED
+
+
+def test_the_probe_learns_that_updates_are_ignored_from_the_unchanged_name_it_reads_back():
+    """66pusher 18 (rule 13, "ignored"): the probe is read back with its first name and its type intact."""
+    client = FakeClient(update_mode=IGNORED)
+    client.seed("Ops")
+    state = new_state(client, update_strategy="update")
+    with pytest.raises(HandlerStateFailure) as failure:
+        state.present(webhook(url=HOOK2), client.handler(1))
+    assert "ignores updates" in str(failure.value)
+    assert state.update_mode == IGNORED
 
 
 # The lowest id wins (rule 11).
@@ -649,7 +910,7 @@ def test_a_racing_create_with_a_lower_id_and_other_values_is_converged():
 
 
 def test_a_racing_replace_with_a_lower_id_wins_and_the_predecessor_goes():
-    client = FakeClient(mangles_updates=True)
+    client = FakeClient(update_mode=MANGLED)
     old_id = client.seed("Ops")
     # Another run replaces the same handler at the same time, and its create comes first.
     client.on("create_handler", lambda form: client.seed("Ops", settings={"webhook": HOOK2}), when=lambda form: form["name"] == "Ops")
@@ -668,23 +929,51 @@ def test_a_racing_replace_with_a_lower_id_wins_and_the_predecessor_goes():
     assert result["diff"]["before"]["settings"] != result["diff"]["after"]["settings"]
 
 
-def test_a_replace_that_renames_does_not_take_an_older_handler_of_that_name_for_a_racing_run():
-    """A handler older than the one being replaced was not created by a racing run (ids only grow, rule 11).
+@pytest.mark.parametrize("update_strategy", ["auto", "recreate"])
+def test_a_rename_to_the_name_of_another_handler_is_refused_before_any_write(update_strategy):
+    """Issue 18: a rename to a name that another handler outside the task already has is refused, naming both.
 
-    Handler 3, managed by id, is renamed to the name of the older handler 1: two handlers share a name afterwards,
-    as after an in-place rename, but handler 1 is left alone and handler 3 is replaced, not deleted.
+    Handler 3, managed by id, would be renamed to the name of the older handler 1: names would no longer tell them apart.
     """
-    client = FakeClient(mangles_updates=True)
+    client = FakeClient(update_mode=MANGLED)
     older = client.seed("Backup", settings={"webhook": HOOK2})
     client.seed("Other")
     managed = client.seed("Ops")
-    result, _state = converge(client, webhook("Backup"), handler_id=managed, update_strategy="recreate")
-    assert older in client.stored, "the older handler named 'Backup' was deleted"
-    assert client.handler(older)["settings"] == {"webhook": HOOK2}
-    assert ("delete_handler", older) not in client.calls and not [call for call in client.calls if call[1:2] == (older,)]
+    before = copy.deepcopy(client.stored)
+    state = new_state(client, update_strategy=update_strategy)
+    with pytest.raises(HandlerStateFailure) as failure:
+        converge(client, webhook("Backup"), handler_id=managed, state=state)
+    message = str(failure.value)
+    assert "notification handler %d ('Ops') cannot be renamed to 'Backup'" % managed in message
+    assert "handler %d already has that name" % older in message
+    assert "Nothing was changed" in message
+    assert client.writes() == [] and client.stored == before
+    assert state.failure_details() == ("", False)
+
+
+def test_a_rename_to_a_quoted_name_is_refused_where_another_handler_has_its_stored_form():
+    """Rule 10: `Équipe d'astreinte` is stored as `Équipe d&#39;astreinte`, so it is the same name as that handler's."""
+    client = FakeClient()
+    older = client.seed(APOSTROPHE_STORED)
+    managed = client.seed("Ops")
+    with pytest.raises(HandlerStateFailure, match="already has that name"):
+        converge(client, webhook(APOSTROPHE_NAME), handler_id=managed)
+    assert client.writes() == [] and sorted(client.stored) == [older, managed]
+
+
+@pytest.mark.parametrize("update_strategy", ["auto", "recreate"])
+def test_issue_18_replacing_one_of_two_namesakes_chosen_by_id_leaves_the_other_alone(update_strategy):
+    """Issue 18 point 2: a handler that existed before the run wrote is never a racing run's handler (rule 11)."""
+    client = FakeClient(update_mode=MANGLED)
+    other = client.seed("Ops", settings={"webhook": HOOK2})
+    managed = client.seed("Ops")
+    result, state = converge(client, webhook(url=HOOK2), handler_id=managed, update_strategy=update_strategy)
+    new_id = max(client.stored)
+    assert other in client.stored and client.handler(other)["settings"] == {"webhook": HOOK2}
+    assert ("delete_handler", other) not in client.calls and ("update_handler", other) not in [call[:2] for call in client.calls]
     assert managed not in client.stored
-    assert result["notification_handler"]["id"] == 4
-    assert client.handler(4)["name"] == "Backup" and client.handler(4)["settings"] == {"webhook": HOOK}
+    assert result["notification_handler"]["id"] == new_id and client.handler(new_id)["settings"] == {"webhook": HOOK2}
+    assert not [warning for warning in state.warnings if "at the same time" in warning]
 
 
 # Email handlers waiting for confirmation (rule 8).
@@ -754,32 +1043,34 @@ def test_absent_deletes_the_handler_and_absent_of_nothing_does_nothing():
 
 # Check mode.
 
-def seeded(mangles_updates):
-    client = FakeClient(mangles_updates=mangles_updates)
+def seeded(update_mode):
+    client = FakeClient(update_mode=update_mode)
     client.seed("Ops")
     client.seed("Mail", handler_type="email", settings={"email": EMAIL})
     return client
 
 
 CHECK_CASES = [
-    pytest.param(False, "auto", lambda: webhook("New"), id="create"),
-    pytest.param(False, "auto", lambda: webhook("New", enabled=False), id="create disabled"),
-    pytest.param(False, "auto", lambda: webhook(url=HOOK2), id="update faithful"),
-    pytest.param(False, "update", lambda: webhook(enabled=False), id="disable faithful"),
-    pytest.param(True, "auto", lambda: webhook(url=HOOK2), id="replace mangled"),
-    pytest.param(True, "recreate", lambda: wanted_handler("Mail", "email", None, {"email": "other@example.com"}), id="recreate"),
-    pytest.param(True, "auto", webhook, id="unchanged"),
+    pytest.param(FAITHFUL, "auto", lambda: webhook("New"), id="create"),
+    pytest.param(FAITHFUL, "auto", lambda: webhook("New", enabled=False), id="create disabled"),
+    pytest.param(FAITHFUL, "auto", lambda: webhook(url=HOOK2), id="update faithful"),
+    pytest.param(FAITHFUL, "update", lambda: webhook(enabled=False), id="disable faithful"),
+    pytest.param(MANGLED, "auto", lambda: webhook(url=HOOK2), id="replace mangled"),
+    pytest.param(IGNORED, "auto", lambda: webhook(url=HOOK2), id="replace ignored"),
+    pytest.param(MANGLED, "recreate", lambda: wanted_handler("Mail", "email", None, {"email": "other@example.com"}), id="recreate"),
+    pytest.param(MANGLED, "auto", webhook, id="unchanged"),
+    pytest.param(FAITHFUL, "auto", lambda: wanted_handler(APOSTROPHE_NAME, "webhook", None, {"webhook": HOOK}), id="create quoted name"),
 ]
 
 
-@pytest.mark.parametrize("mangles_updates,update_strategy,wanted", CHECK_CASES)
-def test_check_mode_writes_nothing_probes_nothing_and_predicts_the_real_run(mangles_updates, update_strategy, wanted):
-    checked = seeded(mangles_updates)
+@pytest.mark.parametrize("update_mode,update_strategy,wanted", CHECK_CASES)
+def test_check_mode_writes_nothing_probes_nothing_and_predicts_the_real_run(update_mode, update_strategy, wanted):
+    checked = seeded(update_mode)
     predicted, check_state = converge(checked, wanted(), check_mode=True, update_strategy=update_strategy)
     assert checked.writes() == []
     assert [call[0] for call in checked.calls] == ["find_by_name"]
     assert check_state.failure_details() == ("", False)
-    real = seeded(mangles_updates)
+    real = seeded(update_mode)
     result, _state = converge(real, wanted(), update_strategy=update_strategy)
     assert (predicted["changed"], predicted["diff"]) == (result["changed"], result["diff"])
     assert HOOK2 not in repr(predicted)
@@ -805,7 +1096,7 @@ class FakeModule:
         self.salt = SALT
         self.check_mode = check_mode
         self._diff = diff
-        self.params = dict(id=None, name=None, type=None, enabled=None, state="present", update_strategy="auto")
+        self.params = dict(id=None, name=None, type=None, enabled=None, state="present", update_strategy="auto", api_key=SALT)
         self.params.update(params)
         self.warned = []
         self.exited = None
@@ -827,7 +1118,7 @@ class FakeModule:
 
 
 def test_run_fails_with_changed_and_what_was_written_after_a_write():
-    client = FakeClient(mangles_updates=True)
+    client = FakeClient(update_mode=MANGLED)
     old_id = client.seed("Ops")
     client.fail("delete_handler", 500, when=lambda handler_id: handler_id == old_id)
     module = FakeModule(client, name="Ops", type="webhook", webhook=HOOK2)
@@ -841,7 +1132,7 @@ def test_run_fails_with_changed_and_what_was_written_after_a_write():
 
 
 def test_run_passes_the_replace_warning_on_and_drops_the_diff_without_diff_mode():
-    client = FakeClient(mangles_updates=True)
+    client = FakeClient(update_mode=MANGLED)
     client.seed("Ops")
     module = FakeModule(client, diff=False, name="Ops", type="webhook", webhook=HOOK2)
     with pytest.raises(ModuleExit):
@@ -853,7 +1144,7 @@ def test_run_passes_the_replace_warning_on_and_drops_the_diff_without_diff_mode(
 
 
 def test_run_passes_the_warnings_on_when_it_fails():
-    client = FakeClient(mangles_updates=True)
+    client = FakeClient(update_mode=MANGLED)
     client.seed("Ops")
     client.fail("delete_handler", 500, when=lambda handler_id: handler_id == 2)
     module = FakeModule(client, name="Ops", type="webhook", webhook=HOOK2, update_strategy="update")
@@ -874,3 +1165,276 @@ def test_run_fails_a_refused_probe_without_changed():
         run(module)
     assert module.failed["changed"] is False
     assert "Before this failure" not in module.failed["msg"]
+
+
+def finished(module, run_module=run):
+    """Run a module to its end (exit_json or fail_json), and answer the module."""
+    with pytest.raises(ModuleExit):
+        run_module(module)
+    return module
+
+
+# Names the server cleans (rule 10): created once, then found and left alone.
+
+@pytest.mark.parametrize("update_mode", [FAITHFUL, IGNORED, MANGLED])
+def test_rule_10_a_name_with_an_apostrophe_is_created_once_and_a_second_run_changes_nothing(update_mode):
+    """Issue 17 point 2: `Équipe d'astreinte` is stored as `Équipe d&#39;astreinte`; it is not taken for another handler."""
+    client = FakeClient(update_mode=update_mode)
+    client.seed("Other")
+    result, state = converge(client, webhook(APOSTROPHE_NAME))
+    new_id = 2
+    assert client.writes() == [("create_handler", {"name": APOSTROPHE_NAME, "type": "webhook", "webhook": HOOK})]
+    assert client.stored[new_id]["name"] == APOSTROPHE_STORED
+    assert result["changed"] is True and result["notification_handler"]["id"] == new_id
+    assert result["notification_handler"]["name"] == APOSTROPHE_STORED  # reported as the server stores it
+    assert state.warnings == []
+    for name in (APOSTROPHE_NAME, APOSTROPHE_STORED):  # the name as given, and the declaration fed back
+        client.calls = []
+        again, state = converge(client, webhook(name))
+        assert client.calls == [("find_by_name", name)], "a second run wrote, or read more than the name"
+        assert again["changed"] is False and again["notification_handler"]["id"] == new_id
+        assert again["diff"]["before"] == again["diff"]["after"]
+        assert state.warnings == []
+    assert sorted(client.stored) == [1, new_id]
+
+
+def test_a_server_that_does_not_clean_names_stores_the_apostrophe_and_is_found_again():
+    """Part A (the documented profile) has no cleaning: the name is stored as given, and found as given."""
+    client = FakeClient(cleans=False)
+    result, _state = converge(client, webhook(APOSTROPHE_NAME))
+    assert client.names() == [APOSTROPHE_NAME] and result["changed"] is True
+    client.calls = []
+    again, _state = converge(client, webhook(APOSTROPHE_NAME))
+    assert client.calls == [("find_by_name", APOSTROPHE_NAME)] and again["changed"] is False
+
+
+@pytest.mark.parametrize("name, stored", [
+    ('Say "hi"', "Say &#34;hi&#34;"),
+    ("<b>Ops</b> team", "Ops team"),
+    ("Ops <primary", "Ops"),
+])
+def test_rule_10_other_cleaned_names_are_created_once_and_found_again(name, stored):
+    client = FakeClient()
+    result, _state = converge(client, webhook(name))
+    assert client.names() == [stored] and result["notification_handler"]["name"] == stored
+    client.calls = []
+    again, _state = converge(client, webhook(name))
+    assert client.writes() == [] and again["changed"] is False
+
+
+def test_rule_10_the_single_module_run_twice_with_an_apostrophe_changes_nothing_the_second_time():
+    client = FakeClient(update_mode=IGNORED)
+    first = finished(FakeModule(client, name=APOSTROPHE_NAME, type="webhook", webhook=HOOK))
+    assert first.failed is None and first.exited["changed"] is True
+    writes = len(client.writes())
+    second = finished(FakeModule(client, name=APOSTROPHE_NAME, type="webhook", webhook=HOOK))
+    assert second.failed is None and second.exited["changed"] is False
+    assert len(client.writes()) == writes == 1
+    assert client.names() == [APOSTROPHE_STORED]
+
+
+@pytest.mark.parametrize("options", [
+    dict(email="o'brien@example.com", type="email"),
+    dict(email='o"brien@example.com', type="email"),
+    dict(webhook="https://hooks.example.com/it's-secret", type="webhook"),
+    dict(webhook="https://hooks.example.com/<b>secret</b>", type="webhook"),
+])
+def test_rule_10_a_quote_or_tag_in_a_setting_fails_before_any_request_naming_the_option(options):
+    client = FakeClient()
+    module = finished(FakeModule(client, name="Ops", **options))
+    assert client.calls == [], "a request was sent"
+    option = "email" if "email" in options else "webhook"
+    value = options[option]
+    assert module.failed["msg"].startswith(option + " ") and "Nothing was sent" in module.failed["msg"]
+    assert value not in repr(module.failed) and module.failed["changed"] is False
+
+
+def list_item(**options):
+    item = dict(id=None, name=None, type=None, enabled=None, state="present")
+    item.update((name, None) for name in FIELDS)
+    item.update(options)
+    return item
+
+
+def list_module(client, handlers, purge=False, check_mode=False):
+    return FakeModule(client, check_mode=check_mode, handlers=handlers, purge=purge, delete_all_handlers=False)
+
+
+@pytest.mark.parametrize("purge", [False, True])
+@pytest.mark.parametrize("update_mode", [FAITHFUL, MANGLED])
+def test_rule_10_the_list_module_creates_a_quoted_name_once_and_the_next_run_changes_nothing(update_mode, purge):
+    client = FakeClient(update_mode=update_mode)
+    handlers = [list_item(name=APOSTROPHE_NAME, type="webhook", webhook=HOOK), list_item(name='Say "hi"', type="webhook", webhook=HOOK2)]
+    first = finished(list_module(client, handlers, purge), run_list)
+    assert first.failed is None, first.failed
+    assert [entry["name"] for entry in first.exited["created"]] == [APOSTROPHE_STORED, "Say &#34;hi&#34;"]
+    assert client.names() == sorted([APOSTROPHE_STORED, "Say &#34;hi&#34;"])
+    client.calls = []
+    for fed_back in (handlers, [dict(item, name=stored) for item, stored in zip(handlers, [APOSTROPHE_STORED, "Say &#34;hi&#34;"])]):
+        again = finished(list_module(client, fed_back, purge), run_list)
+        assert again.failed is None, again.failed
+        assert again.exited["changed"] is False
+        assert (again.exited["created"], again.exited["updated"], again.exited["replaced"], again.exited["deleted"]) == ([], [], [], [])
+        assert client.writes() == []
+    assert len(client.stored) == 2
+
+
+def test_rule_10_the_list_module_in_check_mode_predicts_the_stored_name_of_a_create():
+    checked, real = FakeClient(), FakeClient()
+    handlers = [list_item(name=APOSTROPHE_NAME, type="webhook", webhook=HOOK)]
+    predicted = finished(list_module(checked, handlers, check_mode=True), run_list)
+    result = finished(list_module(real, handlers), run_list)
+    assert checked.writes() == []
+    assert predicted.exited["diff"] == result.exited["diff"]
+    assert [entry["name"] for entry in predicted.exited["created"]] == [entry["name"] for entry in result.exited["created"]]
+
+
+def test_rule_10_two_list_items_whose_names_the_server_stores_alike_are_refused_before_any_request():
+    client = FakeClient()
+    handlers = [list_item(name=APOSTROPHE_NAME, type="webhook", webhook=HOOK), list_item(name=APOSTROPHE_STORED, type="webhook", webhook=HOOK2)]
+    module = finished(list_module(client, handlers), run_list)
+    assert client.calls == []
+    assert "handlers[0]" in module.failed["msg"] and "handlers[1]" in module.failed["msg"]
+
+
+def test_rule_10_check_mode_predicts_the_stored_form_of_a_rename_to_a_quoted_name():
+    """Check mode shows what the real run gives: a rename to `Équipe d'astreinte` ends as `Équipe d&#39;astreinte`."""
+    checked, real = FakeClient(), FakeClient()
+    for client in (checked, real):
+        client.seed("Ops")
+    predicted, _state = converge(checked, webhook(APOSTROPHE_NAME), handler_id=1, check_mode=True)
+    result, _state = converge(real, webhook(APOSTROPHE_NAME), handler_id=1)
+    assert real.handler(1)["name"] == APOSTROPHE_STORED
+    assert result["diff"]["after"]["name"] == APOSTROPHE_STORED
+    assert predicted["diff"] == result["diff"]
+
+
+# Check mode says what it cannot know (issue 17), and knows what an earlier task of the run learnt (issue 18 point 14).
+
+class AnsweringCache:
+    """A ProbeCache that already holds an outcome: what an earlier task of the run learnt."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.put_modes = []
+
+    def get(self):
+        return self.mode
+
+    def put(self, mode):
+        self.put_modes.append(mode)
+
+
+CANNOT_KNOW = "Check mode does not test how this dmpilot server applies updates"
+
+
+@pytest.mark.parametrize("update_strategy, wanted, handler_id, warned, changed", [
+    pytest.param("auto", lambda: webhook(url=HOOK2), 1, "'Ops' (id 1)", True, id="update under auto"),
+    pytest.param("update", lambda: webhook(url=HOOK2), 1, "'Ops' (id 1)", True, id="update under update"),
+    pytest.param("recreate", lambda: webhook(enabled=False), 1, "'Ops' (id 1)", True, id="disable under recreate"),
+    pytest.param("auto", lambda: webhook("New", enabled=False), None, "'New' (new)", True, id="disabled create"),
+    pytest.param("recreate", lambda: webhook("New", enabled=False), None, "'New' (new)", True, id="disabled create under recreate"),
+    pytest.param("auto", lambda: webhook("New"), None, None, True, id="enabled create"),
+    pytest.param("recreate", lambda: webhook(url=HOOK2), 1, None, True, id="enabled replace under recreate"),
+    pytest.param("auto", webhook, 1, None, False, id="unchanged"),
+])
+def test_check_mode_warns_where_the_outcome_depends_on_the_unknown_update_mode(update_strategy, wanted, handler_id, warned, changed):
+    """Issue 17: check mode never probes, so where the real run's outcome depends on rule 13's mode, it says so."""
+    client = FakeClient()
+    client.seed("Ops")
+    result, state = converge(client, wanted(), handler_id=handler_id, check_mode=True, update_strategy=update_strategy)
+    assert client.writes() == []
+    if warned is None:
+        assert state.warnings == []
+    else:
+        assert len(state.warnings) == 1
+        assert state.warnings[0].startswith(CANNOT_KNOW) and warned in state.warnings[0]
+        assert "ignores or breaks updates" in state.warnings[0]
+    assert result["changed"] is changed
+
+
+def test_check_mode_of_a_delete_gives_no_warning():
+    client = FakeClient()
+    handler_id = client.seed("Ops")
+    state = new_state(client, check_mode=True)
+    assert state.absent(client.handler(handler_id))["changed"] is True
+    assert state.warnings == [] and client.calls == []
+
+
+def cached_state(client, mode, check_mode=False, update_strategy="auto"):
+    return HandlerState(client, SALT, check_mode=check_mode, update_strategy=update_strategy, clock=lambda: NOW,
+                        probe_cache=AnsweringCache(mode))
+
+
+@pytest.mark.parametrize("update_mode", BROKEN_UPDATES)
+def test_check_mode_with_a_known_update_mode_refuses_enabled_false_like_the_real_run(update_mode):
+    """Where an earlier task of the run learnt the mode, check mode makes the real run's refusals, and probes nothing."""
+    checked, real = FakeClient(update_mode=update_mode), FakeClient(update_mode=update_mode)
+    for client in (checked, real):
+        client.seed("Ops")
+    with pytest.raises(HandlerStateFailure) as predicted:
+        converge(checked, webhook(enabled=False), state=cached_state(checked, update_mode, check_mode=True))
+    with pytest.raises(HandlerStateFailure) as failed:
+        converge(real, webhook(enabled=False), state=cached_state(real, update_mode))
+    assert str(predicted.value) == str(failed.value)
+    assert_cannot_disable(str(predicted.value), update_mode)
+    assert checked.calls == real.calls == [("find_by_name", "Ops")], "the mode was known: no probe"
+
+
+@pytest.mark.parametrize("update_mode", BROKEN_UPDATES)
+def test_check_mode_with_a_known_update_mode_predicts_the_replacement_without_a_warning(update_mode):
+    checked, real = FakeClient(update_mode=update_mode), FakeClient(update_mode=update_mode)
+    for client in (checked, real):
+        client.seed("Ops")
+    check_state = cached_state(checked, update_mode, check_mode=True)
+    predicted, _state = converge(checked, webhook(url=HOOK2), state=check_state)
+    result, _state = converge(real, webhook(url=HOOK2), state=cached_state(real, update_mode))
+    assert check_state.warnings == [] and checked.writes() == []
+    assert predicted["notification_handler"]["id"] is None  # a new handler, id not known yet
+    assert result["notification_handler"]["id"] == 2 and sorted(real.stored) == [2]
+    assert not [call for call in real.calls if is_probe_create(call)]
+    assert (predicted["changed"], predicted["diff"]) == (result["changed"], result["diff"])
+
+
+def test_a_probe_outcome_is_put_in_the_cache_and_a_cached_one_is_not_probed_again():
+    client = FakeClient(update_mode=IGNORED)
+    client.seed("Ops")
+    cache = AnsweringCache(None)
+    state = HandlerState(client, SALT, clock=lambda: NOW, probe_cache=cache)
+    converge(client, webhook(url=HOOK2), state=state)
+    assert cache.put_modes == [IGNORED] and len(probe_ids(client)) == 1
+
+
+def test_the_tasks_of_one_playbook_run_share_the_probe_outcome_per_url_and_key(monkeypatch, tmp_path):
+    """Issue 18 point 14: converge() builds the cache from the client's api_url and the api_key option."""
+    monkeypatch.setattr(_handler_state, "playbook_run", lambda: "4242 123456")
+    monkeypatch.setattr(_handler_state.tempfile, "tempdir", str(tmp_path))
+    client = FakeClient(update_mode=MANGLED)
+    for name in ("One", "Two", "Three"):
+        client.seed(name)
+    for name in ("One", "Two"):
+        module = finished(FakeModule(client, name=name, type="webhook", webhook=HOOK2))
+        assert module.failed is None and module.exited["changed"] is True
+    assert len(probe_ids(client)) == 1, "the second task probed again"
+    other_key = finished(FakeModule(client, name="Three", type="webhook", webhook=HOOK2, api_key="another-key"))
+    assert other_key.failed is None
+    assert len(probe_ids(client)) == 2, "another API key may be another account: it is tested again"
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert SALT not in path.read_text() and "another-key" not in path.read_text()
+
+
+def test_a_refusal_after_a_leftover_probe_was_deleted_does_not_say_nothing_was_changed():
+    """Issue 18: a failure reports every write applied before it, and changed; it must not also say that nothing changed.
+
+    The probe deletes a leftover probe (a write), then enabled: false is refused on a server that ignores updates.
+    """
+    client = FakeClient(update_mode=IGNORED)
+    leftover = client.seed("%s 20200101T000000Z 0badc0de" % PROBE_PREFIX, handler_type=PROBE_TYPE)
+    client.seed("Ops")
+    module = finished(FakeModule(client, name="Ops", type="webhook", webhook=HOOK, enabled=False))
+    message = module.failed["msg"]
+    assert module.failed["changed"] is True
+    assert "deleted the throwaway handler %d" % leftover in message
+    assert "cannot disable a handler through its API" in message
+    assert "Nothing was changed" not in message, "the message says nothing was changed, and that a handler was deleted"

@@ -10,7 +10,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils import _handlers as 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, HANDLER_TYPES, SECRET_FIELDS
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import InvalidHandler, wanted_handler
 from ansible_collections.dmpilot.cloud.plugins.module_utils._module import settings_argument_spec
-from tests.handler_data import VALID
+from tests.handler_data import CANARIES, VALID
 from tests.handler_data import settings_of as table_settings
 
 SALT = "api-key"
@@ -72,16 +72,27 @@ def test_every_type_with_its_fields_is_valid_and_creatable(handler_type):
     ("telegram_chat_id", "12ab", "a number such as"),
     ("x_consumer_key", "   ", "a non-empty value"),
 ])
-def test_values_that_cannot_be_right_are_refused(name, value, words):
+def test_values_that_cannot_be_right_are_refused_where_they_would_be_sent(name, value, words):
+    """Issue 18 point 12: a value's form is checked where it will be sent (check_sendable), before any write."""
+    settings = wanted_handler("Ops", None, None, {name: value})["settings"]
     with pytest.raises(InvalidHandler) as caught:
-        wanted_handler("Ops", None, None, {name: value})
+        handlers.check_sendable(settings)
     assert str(caught.value).startswith(name)
     assert words in str(caught.value)
 
 
+@pytest.mark.parametrize("name, value", [("email", "ops@localhost"), ("webhook", "hooks.example.com/abc"), ("telegram_chat_id", "my chat")])
+def test_a_stored_value_given_back_unchanged_is_not_refused(name, value):
+    """Issue 18 point 12: the server validates nothing (rule 10), so an account's own export must round-trip."""
+    stored = current(handlers.FIELD_TYPE[name], settings={name: value})
+    settings = wanted_handler("Ops", None, None, {name: value})["settings"]
+    handlers.check_sendable(settings, stored)
+
+
 def test_a_refused_secret_is_not_repeated_in_the_message():
+    settings = wanted_handler("Ops", None, None, {"telegram": "secret-value"})["settings"]
     with pytest.raises(InvalidHandler) as caught:
-        wanted_handler("Ops", None, None, {"telegram": "secret-value"})
+        handlers.check_sendable(settings)
     assert "secret-value" not in str(caught.value)
 
 
@@ -99,12 +110,123 @@ def test_blanks_are_trimmed_as_the_server_does():
 @pytest.mark.parametrize("name, words", [
     ("", "name must not be empty"),
     ("   ", "name must not be empty"),
-    ("<b>Ops</b>", "name must not contain '<'"),
-    ("x" * 129, "name is 129 characters long; the server cuts it to 128"),
+    ("<b>", "leaves nothing of '<b>'"),
+    ("<Ops", "leaves nothing of '<Ops'"),
+    ("x" * 129, "name is 129 characters long as the server stores it; the server cuts it to 128"),
+    # Rule 10: each quote is stored as a five-character entity, so a name within 128 characters may not be as stored.
+    ("'" + "x" * 126, "name is 131 characters long as the server stores it (it turns each ' into &#39;"),
+    ('"' * 26, "name is 130 characters long as the server stores it"),
 ])
-def test_names_the_server_would_store_differently_are_refused(name, words):
-    with pytest.raises(InvalidHandler, match=words):
+def test_names_the_server_would_store_empty_or_cut_are_refused(name, words):
+    """Rule 10: a name is refused only where its stored form is empty or over 128 characters."""
+    with pytest.raises(InvalidHandler) as caught:
         wanted_handler(name, None, None, {})
+    assert str(caught.value).startswith("name ")
+    assert words in str(caught.value)
+
+
+@pytest.mark.parametrize("name, stored", [
+    ("Équipe d'astreinte", "Équipe d&#39;astreinte"),
+    ('Say "hi"', "Say &#34;hi&#34;"),
+    ("<b>Ops</b>", "Ops"),
+    ("Ops <2", "Ops"),
+    ("a < b > c", "a  c"),
+    ("Équipe d&#39;astreinte", "Équipe d&#39;astreinte"),
+    ("x" * 128, "x" * 128),
+])
+def test_names_with_quotes_and_tags_are_accepted_and_their_stored_form_predicted(name, stored):
+    """Rule 10: the collection knows the server's cleaning of a name, so such a name is taken and compared as stored."""
+    assert wanted_handler(name, None, None, {})["name"] == name
+    assert handlers.stored_form(name) == stored
+    assert handlers.same_name(name, stored)
+
+
+@pytest.mark.parametrize("value, stored", [
+    ("Équipe d'astreinte", "Équipe d&#39;astreinte"),
+    ("o'brien@example.com", "o&#39;brien@example.com"),
+    ('a&b "q" \'x\'', "a&b &#34;q&#34; &#39;x&#39;"),
+    ("<b>bold</b><script>alert(1)</script>", "boldalert(1)"),
+    ("5<6", "5"),
+    ("a < b > c", "a  c"),
+    ("  padded  ", "padded"),
+    ("nul\x00byte", "nulbyte"),
+    ("<'quoted'>x", "x"),
+    ("line1\nline2\tx", "line1\nline2\tx"),
+    ("100%_off", "100%_off"),
+    ("&amp; \\ ’ Привет ✓ 漢字 😀", "&amp; \\ ’ Привет ✓ 漢字 😀"),
+])
+def test_rule_10_the_server_cleaning_in_its_order(value, stored):
+    """Rule 10 (run): NUL and '<' to the next '>' or to the end removed, quotes to entities, blanks trimmed; the rest kept.
+
+    The examples are those of part B and of the 66pusher 18 transcript (section h, strings).
+    """
+    assert handlers.server_cleaned(value) == stored
+
+
+@pytest.mark.parametrize("wanted, stored, same", [
+    ("Équipe d'astreinte", "Équipe d&#39;astreinte", True),
+    ("Équipe d'astreinte", "Équipe d'astreinte", True),  # a server that does not clean stores it as given
+    ("Équipe d&#39;astreinte", "Équipe d&#39;astreinte", True),  # the stored form fed back (a declaration)
+    ("Équipe d'astreinte", "Équipe d&amp;#39;astreinte", False),
+    ("Équipe d'astreinte", "Équipe d’astreinte", False),
+    ("Ops", "ops", False),
+    ("Ops", None, False),
+])
+def test_rule_10_same_name_is_the_name_as_given_or_as_the_server_cleans_it(wanted, stored, same):
+    assert handlers.same_name(wanted, stored) is same
+
+
+def test_rule_10_a_handler_stored_with_the_cleaned_name_is_unchanged():
+    stored = current(name="Équipe d&#39;astreinte")
+    wanted = wanted_handler("Équipe d'astreinte", "webhook", True, settings_of("webhook"))
+    assert handlers.changed_fields(wanted, stored) == {}
+    merged = handlers.merged_handler(wanted, stored)
+    assert merged["name"] == "Équipe d&#39;astreinte", "the stored form is kept"
+    assert handlers.differences(merged, stored) == []
+    assert handlers.differences(handlers.merged_handler(wanted), stored) == []
+
+
+def test_rule_10_a_rename_to_a_quoted_name_sends_it_as_given():
+    """The server cleans what it receives: sending the entity would be stored as given by a server that does not clean."""
+    assert handlers.changed_fields(wanted_handler("Équipe d'astreinte", None, None, {}), current()) == {"name": "Équipe d'astreinte"}
+
+
+def quoted(value, mark):
+    """A valid value with a quote (or a '<') in its middle."""
+    middle = len(value) // 2
+    return value[:middle] + mark + value[middle:]
+
+
+@pytest.mark.parametrize("mark", ["'", '"'])
+@pytest.mark.parametrize("name", list(FIELDS))
+def test_rule_10_a_quote_in_any_setting_is_refused_naming_the_option_and_not_the_value(name, mark):
+    """Issue 17 point 3: the server would store o&#39;brien@example.com, which no mail server delivers to."""
+    value = quoted(CANARIES.get(name, VALID[name]), mark)
+    with pytest.raises(InvalidHandler) as caught:
+        wanted_handler("Ops", None, None, {name: value})
+    message = str(caught.value)
+    assert message.startswith(name + " ")
+    assert "quote" in message and "&#39;" in message and "Nothing was sent" in message
+    assert value not in message and CANARIES.get(name, VALID[name]) not in message
+    for part in value.split(mark):
+        assert len(part) < 6 or part not in message, "a part of the value is shown"
+
+
+@pytest.mark.parametrize("name", list(FIELDS))
+def test_rule_10_a_tag_in_any_setting_is_refused_naming_the_option_and_not_the_value(name):
+    value = quoted(CANARIES.get(name, VALID[name]), "<i>")
+    with pytest.raises(InvalidHandler) as caught:
+        wanted_handler("Ops", None, None, {name: value})
+    message = str(caught.value)
+    assert message.startswith(name + " ") and "'<'" in message and "Nothing was sent" in message
+    assert value not in message and CANARIES.get(name, VALID[name]) not in message
+
+
+def test_rule_10_the_email_of_the_issue_is_refused():
+    with pytest.raises(InvalidHandler) as caught:
+        wanted_handler("Mail", "email", None, {"email": "o'brien@example.com"})
+    assert str(caught.value).startswith("email holds a quote")
+    assert "o'brien" not in str(caught.value)
 
 
 def test_a_128_character_name_is_fine():
@@ -132,8 +254,9 @@ def test_a_field_of_another_type_is_refused_on_update_without_type():
 @pytest.mark.parametrize("wanted, words", [
     ({"name": "Ops", "settings": {}}, "type is required to create"),
     ({"type": "email", "settings": {"email": VALID["email"]}}, "name is required to create"),
-    ({"name": "Ops", "type": "telegram", "settings": {"telegram": VALID["telegram"]}}, "telegram_chat_id missing"),
-    ({"name": "Ops", "type": "x", "settings": {}}, "x_consumer_key, x_consumer_secret, x_access_token, x_access_token_secret missing"),
+    ({"name": "Ops", "type": "telegram", "settings": {"telegram": VALID["telegram"]}}, "telegram_chat_id is missing. Give it to create it"),
+    ({"name": "Ops", "type": "x", "settings": {}},
+     "x_consumer_key and x_consumer_secret and x_access_token and x_access_token_secret are missing. Give them to create it"),
 ])
 def test_a_create_needs_a_name_a_type_and_its_fields(wanted, words):
     with pytest.raises(InvalidHandler, match=words):
@@ -177,7 +300,8 @@ def test_a_type_change_sends_the_type_with_all_its_fields():
 
 def test_a_type_change_needs_every_field_of_the_new_type():
     wanted = wanted_handler("Ops", "telegram", None, {"telegram": VALID["telegram"]})
-    with pytest.raises(InvalidHandler, match="Changing the type to a telegram handler needs telegram, telegram_chat_id"):
+    with pytest.raises(InvalidHandler, match="a telegram handler needs telegram and telegram_chat_id, and telegram_chat_id is missing. "
+                                             "Give it to change its type to telegram"):
         handlers.changed_fields(wanted, current("webhook"))
 
 

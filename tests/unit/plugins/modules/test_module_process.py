@@ -46,8 +46,11 @@ def test_a_module_process_answers_json(simulator, tmp_path):
 @pytest.mark.parametrize("arguments, words", [
     ({"api_key": "k", "api_url": "dmpilot.example/api"}, "api_url must be an http:// or https:// URL"),
     ({"api_key": "  "}, "api_key is empty"),
-    ({"api_key": "k", "retries": -1}, "retries must be 0 or more"),
-    ({"api_key": "k", "rate_limit_timeout": -5}, "rate_limit_timeout must be 0 or more"),
+    ({"api_key": "k", "retries": -1}, "retries must be between 0 and 100, not -1"),
+    ({"api_key": "k", "rate_limit_timeout": -5}, "rate_limit_timeout must be between 0 and 86400, not -5"),
+    # Issue 18: numbers and host names that the socket and IDNA layers cannot take get a message, never their exception.
+    ({"api_key": "k", "timeout": 99999999999}, "timeout must be between 1 and 3600, not 99999999999"),
+    ({"api_key": "k", "api_url": "http://%s.example/api" % ("a" * 300)}, "api_url must name a valid host"),
 ])
 def test_bad_connection_options_fail_before_any_request(simulator, tmp_path, arguments, words):
     result = run_module("dmpilot_notification_handler_info", dict({"api_url": simulator.api_url}, **arguments), tmp_path)
