@@ -1,4 +1,5 @@
-"""Command line: python -m tests.simulator --port 0 --profile documented --ready-file PATH [--tls --cert-file PATH]."""
+"""Command line: python -m tests.simulator --port 0 --profile documented|pusher-18|biolinks-67|biolinks-67-patched|realistic
+--ready-file PATH [--tls --cert-file PATH]."""
 
 import argparse
 import datetime
@@ -19,7 +20,7 @@ from cryptography.x509.oid import NameOID
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wsgi import LimitedStream
 
-from .app import DROPPED, SimulatorApp, parse_switch
+from .app import DROPPED, PROFILE_NAMES, SimulatorApp, parse_switch
 
 
 class KeepAliveRequestHandler(WSGIRequestHandler):
@@ -111,10 +112,13 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m tests.simulator", description="dmpilot notification-handlers API simulator")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--profile", choices=("documented", "realistic"), default="documented")
+    parser.add_argument("--profile", choices=PROFILE_NAMES, default="documented",
+                        help="realistic is another name of biolinks-67-patched")
     parser.add_argument("--switch", type=name_value, action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="start with N email handlers of test-key")
     parser.add_argument("--key", type=name_value, action="append", default=[], metavar="KEY=USER_ID")
+    parser.add_argument("--admin-key", type=name_value, action="append", default=[], metavar="KEY=USER_ID",
+                        help="an administrator's key: never rate limited, no rate-limit headers (rule 16)")
     parser.add_argument("--ready-file", help="write the base URL into this file once listening")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument("--tls", action="store_true", help="serve HTTPS with a self-signed certificate generated at start")
@@ -125,6 +129,7 @@ def parse_args(argv):
     try:
         args.switches = {name: parse_switch(name, value) for name, value in args.switch}
         args.keys = {key: int(user_id) for key, user_id in args.key}
+        args.keys.update((key, {"user_id": int(user_id), "admin": True}) for key, user_id in args.admin_key)
     except ValueError as error:
         parser.error(str(error))
     return args

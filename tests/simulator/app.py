@@ -40,36 +40,65 @@ TYPES = {
 }
 
 ALLOWED_RESULTS_PER_PAGE = (10, 25, 50, 100, 250, 500, 1000)
-DEFAULT_RESULTS_PER_PAGE = 25
 MAX_VALUE_LENGTH = 512
 MAX_NAME_LENGTH = 128
 HTML_TAG = re.compile(r"<[^>]*>")
+# Rule 10: a `<` opens a tag that runs to the next `>`, or to the end of the value where no `>` follows.
+CONFIRMATION_KEYS = ("activation_code", "email_is_confirmed")  # what an email handler's settings carry besides `email`
+OPEN_TAG = re.compile(r"<[^>]*>?")
+PHP_TRIM = " \t\n\r\0\x0b"  # the blanks PHP's trim() removes (Python's strip() would remove more)
 DEFAULT_KEYS = {"test-key": 1, "other-key": 2}
 DROPPED = "dmpilot.dropped"  # environ flag: the app closed the client socket, the server must not answer
 
 BOOL_SWITCHES = (
-    "b3_rate_limit", "b4_total_results", "b5_int_enabled", "b6_php_int_cast", "b7_email_confirmation",
-    "b12_settings_string", "b12_create_full", "b2_delete_empty_body", "b10_sanitize", "b13_update_bug",
-    "api_disabled", "ignore_results_per_page", "b14_filters",
-)
-REALISTIC_ON = (
-    "b3_rate_limit", "b4_total_results", "b5_int_enabled", "b6_php_int_cast", "b7_email_confirmation",
-    "b12_settings_string", "b12_create_full", "b2_delete_empty_body", "b10_sanitize", "b14_filters",
+    "b3_rate_limit", "b4_total_results", "b4_altum_links", "b5_int_enabled", "b6_php_int_cast", "b7_email_confirmation",
+    "b12_settings_string", "b12_create_full", "b12_string_id", "b12_user_id", "b2_delete_empty_body", "b10_sanitize",
+    "api_disabled", "ignore_results_per_page", "b14_filters", "b16_internal_notification_setting", "b16_unknown_path_html",
 )
 LANGUAGES = ("en", "fr", "ru")
 ORDERS = ("asc", "desc")  # b14_default_order
+UPDATE_MODES = ("faithful", "mangled", "ignored")  # b13_update_mode
+UPDATE_ANSWERS = ("id", "old_enabled", "stored")  # b12_update_answer
+
+# The starting switches of each profile (docs/dev/simulator-contract.md has the table). Each measured profile is what
+# the transcripts in tests/data/real-server/ show; tests/unit/simulator/test_replay.py replays them against it.
+DOCUMENTED = {name: False for name in BOOL_SWITCHES}
+DOCUMENTED.update(
+    rate_limit=60, rate_window=60, plan_limit=None, disabled_types=[], disabled_users=[], b1_language="en", b14_default_order="asc",
+    b4_results_per_page_default=25, b12_update_answer="id", b13_update_mode="faithful",
+)
+# Both measured versions: the AltumCode controller as run (rules 2, 3, 4, 10, 12, 16).
+MEASURED = dict(
+    DOCUMENTED, b2_delete_empty_body=True, b3_rate_limit=True, b4_total_results=True, b4_altum_links=True,
+    b4_results_per_page_default=100, b6_php_int_cast=True, b10_sanitize=True, b12_create_full=True, b12_user_id=True,
+    b14_default_order="desc", b16_internal_notification_setting=True, b16_unknown_path_html=True,
+)
+PUSHER_18 = dict(MEASURED, b12_settings_string=True, b13_update_mode="ignored")
+BIOLINKS_67 = dict(
+    MEASURED, b5_int_enabled=True, b7_email_confirmation=True, b12_update_answer="stored", b13_update_mode="mangled",
+    b14_filters=True,
+)
+BIOLINKS_67_PATCHED = dict(BIOLINKS_67, b13_update_mode="faithful", b1_language="fr")
+PROFILES = {
+    "documented": DOCUMENTED,
+    "pusher-18": PUSHER_18,
+    "biolinks-67": BIOLINKS_67,
+    "biolinks-67-patched": BIOLINKS_67_PATCHED,
+}
+PROFILE_ALIASES = {"realistic": "biolinks-67-patched"}  # the old name of the patched profile
+PROFILE_NAMES = tuple(PROFILES) + tuple(PROFILE_ALIASES)
+
+
+def canonical_profile(profile):
+    """The profile a name stands for (an alias resolves to its profile); ValueError for an unknown name."""
+    if profile not in PROFILE_NAMES:
+        raise ValueError("unknown profile %r: one of %s" % (profile, ", ".join(PROFILE_NAMES)))
+    return PROFILE_ALIASES.get(profile, profile)
 
 
 def profile_switches(profile):
-    """The default switches of a profile."""
-    if profile not in ("documented", "realistic"):
-        raise ValueError("unknown profile %r" % (profile,))
-    switches = {name: False for name in BOOL_SWITCHES}
-    switches.update(rate_limit=60, rate_window=60, plan_limit=None, disabled_types=[], b1_language="en", b14_default_order="asc")
-    if profile == "realistic":
-        switches.update({name: True for name in REALISTIC_ON})
-        switches.update(b1_language="fr", b14_default_order="desc")
-    return switches
+    """The default switches of a profile (a copy)."""
+    return copy.deepcopy(PROFILES[canonical_profile(profile)])
 
 
 def _parse_bool(value):
@@ -109,6 +138,14 @@ def _parse_types(value):
     return value
 
 
+def _parse_users(value):
+    if isinstance(value, str):
+        value = [int(item) for item in value.split(",") if item.strip()]
+    if not isinstance(value, list) or not all(isinstance(item, int) and not isinstance(item, bool) for item in value):
+        raise ValueError("not a list of user ids: %r" % (value,))
+    return value
+
+
 def _parse_language(value):
     if value not in LANGUAGES:
         raise ValueError("language must be one of %s" % ", ".join(LANGUAGES))
@@ -122,6 +159,20 @@ def _parse_order(value):
     return lowered
 
 
+def _parse_choice(choices, what):
+    def parse(value):
+        if value not in choices:
+            raise ValueError("%s must be one of %s, not %r" % (what, ", ".join(choices), value))
+        return value
+    return parse
+
+
+def _parse_page_size(value):
+    if isinstance(value, bool) or int(value) not in ALLOWED_RESULTS_PER_PAGE:
+        raise ValueError("the default page size must be one of %s, not %r" % (", ".join(map(str, ALLOWED_RESULTS_PER_PAGE)), value))
+    return int(value)
+
+
 def parse_switch(name, value):
     """Check and convert one switch value (JSON values or command-line strings)."""
     if name in BOOL_SWITCHES:
@@ -131,8 +182,12 @@ def parse_switch(name, value):
         "rate_window": lambda v: _parse_number(v, float),
         "plan_limit": _parse_plan_limit,
         "disabled_types": _parse_types,
+        "disabled_users": _parse_users,
         "b1_language": _parse_language,
         "b14_default_order": _parse_order,
+        "b4_results_per_page_default": _parse_page_size,
+        "b12_update_answer": _parse_choice(UPDATE_ANSWERS, "the update answer"),
+        "b13_update_mode": _parse_choice(UPDATE_MODES, "the update mode"),
     }
     if name not in parsers:
         raise ValueError("unknown switch %r" % (name,))
@@ -161,8 +216,17 @@ def boolish_enabled(value):
     return php_int_cast(value)
 
 
+def clean_text(value):
+    """Rule 10's cleaning, without the cut: NUL removed; a `<` up to the next `>` (or to the end) removed; `'` and `"`
+    as HTML entities; any tag left stripped; PHP's trim."""
+    value = OPEN_TAG.sub("", value.replace("\0", ""))
+    value = value.replace("'", "&#39;").replace('"', "&#34;")
+    return HTML_TAG.sub("", value).strip(PHP_TRIM)
+
+
 def sanitize(value, limit):
-    return HTML_TAG.sub("", value).strip()[:limit]
+    """Rule 10: a stored field, cleaned then cut to `limit` characters (512, the name 128)."""
+    return clean_text(value)[:limit]
 
 
 def now_string():
@@ -184,10 +248,10 @@ def sample_settings(handler_type, number):
     return settings
 
 
-# Error titles, as the translated site would give them (rule 1).
+# Error titles, as the translated site would give them (rule 1); the English ones are the measured versions' own (rule 16).
 TITLES = {
     "no_bearer": {
-        "en": "We could not find the Authorization: Bearer header.",
+        "en": "The request is missing the Bearer Authentication header.",
         "fr": "Nous n'avons pas trouve l'en-tete Authorization: Bearer.",
         "ru": "Заголовок Authorization: Bearer не найден.",
     },
@@ -197,27 +261,27 @@ TITLES = {
         "ru": "У вас нет доступа к API.",
     },
     "not_found": {
-        "en": "The resource could not be found.",
+        "en": "The resource you are looking for does not exist.",
         "fr": "La ressource est introuvable.",
         "ru": "Ресурс не найден.",
     },
     "empty_fields": {
-        "en": "Please fill in all the required fields.",
+        "en": "You must fill all the required fields.",
         "fr": "Veuillez remplir tous les champs obligatoires.",
         "ru": "Пожалуйста, заполните все обязательные поля.",
     },
     "bad_type": {
-        "en": "The selected notification handler type is not available.",
-        "fr": "Le type de notification choisi n'est pas disponible.",
-        "ru": "Выбранный тип уведомлений недоступен.",
+        "en": "Your have exceeded the limits of your current plan.",  # sic, as the site says it for an unknown type too
+        "fr": "Vous avez dépassé les limites de votre forfait actuel.",
+        "ru": "Вы превысили лимиты вашего текущего тарифа.",
     },
     "plan_limit": {
-        "en": "You have reached the notification handlers limit of your plan.",
-        "fr": "Vous avez atteint la limite de gestionnaires de notifications de votre forfait.",
-        "ru": "Вы достигли лимита обработчиков уведомлений вашего тарифа.",
+        "en": "Your have exceeded the limits of your current plan.",
+        "fr": "Vous avez dépassé les limites de votre forfait actuel.",
+        "ru": "Вы превысили лимиты вашего текущего тарифа.",
     },
     "rate_limited": {
-        "en": "You are being rate limited, please try again later.",
+        "en": "You reached the limit of requests in one minute, please wait.",
         "fr": "Trop de requetes, veuillez reessayer plus tard.",
         "ru": "Слишком много запросов, попробуйте позже.",
     },
@@ -380,17 +444,17 @@ class ListQuery:
         if self.type is not None:
             self.carried.append(("type", self.type))
         text = clean(args.get("search", "")) if args.get("search_by") == "name" else ""
-        self.search = like_pattern(text) if text else None  # an empty text filters nothing
+        self.search = like_pattern(text) if text not in ("", "0") else None  # PHP's empty(): "" and "0" filter nothing
         if self.search is not None:
             self.carried += [("search", text), ("search_by", "name")]
         self.order_by = args.get("order_by") if args.get("order_by") in ORDER_KEYS else None
         self.descending = descending
-        if self.order_by is not None:  # order_type counts only with a known order_by; missing or unknown: ASC
-            self.descending = args.get("order_type", "").upper() == "DESC"
+        if self.order_by is not None:  # order_type counts only with a known order_by; missing, lower-case or unknown: ASC
+            self.descending = args.get("order_type", "") == "DESC"
             self.carried += [("order_by", self.order_by), ("order_type", "DESC" if self.descending else "ASC")]
 
     def keeps(self, handler):
-        if self.type is not None and handler["type"] != self.type:
+        if self.type is not None and (handler["type"] or "").casefold() != self.type.casefold():  # exact, case-insensitive
             return False
         return self.search is None or self.search.search(handler["name"]) is not None
 
@@ -530,20 +594,36 @@ class SimulatorApp:
         self.profile = profile
         self.switches = {}
         self.keys = {}
+        self.admin_keys = set()
         self.reset(profile, self.start_switches, None)
 
     # ----- state -----
 
     def reset(self, profile, switches, keys):
         switches = profile_switches(profile) | parse_switches(switches or {})
-        self.profile = profile
+        self.profile = canonical_profile(profile)
         self.switches = switches
-        self.keys = dict(self.base_keys)
-        self.keys.update({str(key): int(user_id) for key, user_id in (keys or {}).items()})
+        self.keys = {}
+        self.admin_keys = set()
+        for key, kind in list(self.base_keys.items()) + list((keys or {}).items()):
+            self.add_key(str(key), kind)
         self.store.clear()
         self.rate_limiter.clear()
         self.log = []
         self.faults = []
+
+    def add_key(self, key, kind):
+        """kind: the user id, or {"user_id": N, "admin": true} for an administrator's key (rule 16: never rate limited)."""
+        if isinstance(kind, dict):
+            unknown = set(kind) - {"user_id", "admin"}
+            if unknown or "user_id" not in kind:
+                raise ControlError("a key is a user id or {\"user_id\": N, \"admin\": true}, not %r" % (kind,))
+            if _parse_bool(kind.get("admin", False)):
+                self.admin_keys.add(key)
+            kind = kind["user_id"]
+        if isinstance(kind, bool):
+            raise ControlError("the user id of key %r must be a number, not %r" % (key, kind))
+        self.keys[key] = int(kind)
 
     def title(self, key):
         return TITLES[key][self.switches["b1_language"]]
@@ -601,36 +681,41 @@ class SimulatorApp:
 
     def serve(self, request):
         """Answer one API request (the lock is held)."""
-        if self.switches["api_disabled"] or not request.path.startswith(API_PREFIX):
+        if self.switches["api_disabled"] or not request.path.startswith(API_PREFIX) or self.unknown_api_path(request):
             return Response(HTML_404_PAGE, 404, content_type="text/html; charset=utf-8")
         api_key = bearer_key(request.headers.get("Authorization"))
         rate_headers = {}
         try:
-            if self.switches["b3_rate_limit"]:
-                rate_headers = self.count_request(api_key or "")
-            response = self.route(request, self.authenticate(api_key))
+            user_id = self.authenticate(api_key)
+            if self.switches["b3_rate_limit"] and api_key not in self.admin_keys:
+                rate_headers = self.count_request(api_key)
+            response = self.route(request, user_id)
         except ApiError as error:
             response = self.error_response(error)
         response.headers.extend(rate_headers)
         return response
+
+    def unknown_api_path(self, request):
+        """Rule 16: a path under /api/ that names no API controller gets the site's HTML 404 page, key or not."""
+        return self.switches["b16_unknown_path_html"] and request.path[len(API_PREFIX):].split("/")[0] != RESOURCE
 
     def error_response(self, error):
         status = str(error.status) if error.string_status else error.status
         return json_response({"errors": [{"title": self.title(error.title_key), "status": status}]}, error.status, error.headers)
 
     def count_request(self, api_key):
-        """Rule 3: count the request against its key; answer the rate headers, or raise a 429 carrying them."""
+        """Rule 3: count the request against its key; answer the rate headers, or raise a 429 carrying the limit and the
+        seconds until the window resets (no Remaining there, as measured)."""
         limit = self.switches["rate_limit"]
         allowed, remaining, reset = self.rate_limiter.hit(api_key, limit, self.switches["rate_window"])
-        headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining)}
         if not allowed:
-            raise ApiError(429, "rate_limited", headers=headers | {"X-RateLimit-Reset": str(reset)})
-        return headers
+            raise ApiError(429, "rate_limited", headers={"X-RateLimit-Limit": str(limit), "X-RateLimit-Reset": str(reset)})
+        return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining)}
 
     def authenticate(self, api_key):
         if api_key is None:
             raise ApiError(401, "no_bearer", string_status=True)
-        if api_key not in self.keys:
+        if api_key not in self.keys or self.keys[api_key] in self.switches["disabled_users"]:
             raise ApiError(401, "no_access")
         return self.keys[api_key]
 
@@ -655,7 +740,7 @@ class SimulatorApp:
     # ----- API views -----
 
     def view(self, handler, is_enabled=None):
-        """A handler as the API shows it (rules 5 and 9)."""
+        """A handler as a list shows it (rules 5 and 9)."""
         settings = dict(handler["settings"])
         if self.switches["b5_int_enabled"]:
             settings.pop("activation_code", None)
@@ -666,11 +751,18 @@ class SimulatorApp:
             "last_datetime": handler["last_datetime"], "datetime": handler["datetime"],
         }
 
-    def written_view(self, handler, is_enabled=None):
-        """The handler carried by a create or update answer: rule 12 sends settings as a JSON string."""
+    def full_view(self, handler, is_enabled=None):
+        """A handler as a GET, create or update answer shows it: with its user_id in the measured versions (rule 12)."""
         data = self.view(handler, is_enabled)
+        if self.switches["b12_user_id"]:
+            data = dict([("id", data.pop("id")), ("user_id", handler["user_id"])] + list(data.items()))
+        return data
+
+    def written_view(self, handler, is_enabled=None):
+        """The handler carried by a create or update answer: rule 12 may send settings as a JSON string."""
+        data = self.full_view(handler, is_enabled)
         if self.switches["b12_settings_string"]:
-            data["settings"] = json.dumps(data["settings"])
+            data["settings"] = php_json(data["settings"])
         return data
 
     # ----- API actions -----
@@ -678,10 +770,9 @@ class SimulatorApp:
     def list_handlers(self, request, user_id):
         raw_page = request.args.get("page")
         page = int(raw_page) if raw_page and raw_page.isdigit() and int(raw_page) >= 1 else 1
-        size = request.args.get("results_per_page", "")
-        size = int(size) if size.isdigit() and int(size) in ALLOWED_RESULTS_PER_PAGE else DEFAULT_RESULTS_PER_PAGE
-        if self.switches["ignore_results_per_page"]:
-            size = DEFAULT_RESULTS_PER_PAGE
+        size_text = request.args.get("results_per_page", "")
+        size_applied = size_text.isdigit() and int(size_text) in ALLOWED_RESULTS_PER_PAGE and not self.switches["ignore_results_per_page"]
+        size = int(size_text) if size_applied else self.switches["b4_results_per_page_default"]  # rule 4: else the default
         # Rule 14: a server that does not know the filter and order options ignores them.
         query = ListQuery(request.args if self.switches["b14_filters"] else {}, self.clean_query,
                           self.switches["b14_default_order"] == "desc")
@@ -690,33 +781,52 @@ class SimulatorApp:
         total_pages = math.ceil(total / size)
         offset = (page - 1) * size
         data = [self.view(self.store.by_id[handler_id]) for handler_id in ids[offset:offset + size]]
-        meta = {"page": page, "results_per_page": size, "total": total, "total_pages": total_pages}
-        if self.switches["b4_total_results"]:
-            meta["total_results"] = meta.pop("total")
-            meta["page"] = raw_page if raw_page is not None else 1
-        base = request.host_url.rstrip("/") + RESOURCE_PATH
-        carried = "&" + urllib.parse.urlencode(query.carried) if query.carried else ""  # rule 15
+        if self.switches["b4_total_results"]:  # rule 4: page echoes the query string
+            meta = {"page": raw_page if raw_page is not None else 1, "total_pages": total_pages, "results_per_page": size,
+                    "total_results": total}
+        else:
+            meta = {"page": page, "results_per_page": size, "total": total, "total_pages": total_pages}
+        links = self.list_links(request.host_url.rstrip("/") + RESOURCE_PATH, query.carried, size if size_applied else None, page,
+                                raw_page, total_pages)
+        return json_response({"data": data, "meta": meta, "links": links})
 
-        def link(number):
-            return "%s?page=%d&results_per_page=%d%s" % (base, number, size, carried)
+    def list_links(self, base, carried, size_sent, page, raw_page, total_pages):
+        """The list's links (rules 4 and 15). size_sent: the valid results_per_page sent, else None (the default)."""
+        if self.switches["b4_altum_links"]:
+            # "?<options>&page=N": the options as the server applied them (page size last), "?&page=N" without any;
+            # the self link has the page sent, read as PHP's (int): page=abc is page=0.
+            options = urllib.parse.urlencode(carried + ([("results_per_page", size_sent)] if size_sent else []))
+            self_page = php_int_cast(raw_page) if raw_page is not None else 1
 
-        links = {
+            def link(number):
+                return "%s?%s&page=%d" % (base, options, number)
+        else:
+            size = size_sent or self.switches["b4_results_per_page_default"]
+            options = "&" + urllib.parse.urlencode(carried) if carried else ""
+            self_page = page
+
+            def link(number):
+                return "%s?page=%d&results_per_page=%d%s" % (base, number, size, options)
+
+        return {
             "first": link(1),
             "last": link(total_pages) if total_pages else None,
             "next": link(page + 1) if page < total_pages else None,
             "prev": link(page - 1) if page > 1 else None,
-            "self": link(page),
+            "self": link(self_page),
         }
-        return json_response({"data": data, "meta": meta, "links": links})
 
     def get_handler(self, _request, handler):
-        data = self.view(handler)
-        if self.switches["b12_settings_string"]:
-            data["user_id"] = handler["user_id"]
-        return json_response({"data": data})
+        return json_response({"data": self.full_view(handler)})
+
+    def fields(self, handler_type):
+        """The form fields a type stores under settings; rule 16: the measured versions store internal_notification's own."""
+        if handler_type == "internal_notification" and self.switches["b16_internal_notification_setting"]:
+            return ("internal_notification",)
+        return TYPES[handler_type]
 
     def create_handler(self, request, user_id):
-        form = request.form
+        form = request.form  # rule 16: form fields only, so a JSON body lacks the required fields
         name = self.clean(form.get("name", ""), MAX_NAME_LENGTH)
         handler_type = form.get("type", "").strip()
         if not name.strip() or not handler_type:
@@ -725,37 +835,55 @@ class SimulatorApp:
         limit = self.switches["plan_limit"]
         if limit is not None and self.store.count(user_id) >= limit:
             raise ApiError(401, "plan_limit")
-        settings = {field: self.clean(form.get(field, ""), MAX_VALUE_LENGTH) for field in TYPES[handler_type]}
+        settings = {field: self.clean(form.get(field, ""), MAX_VALUE_LENGTH) for field in self.fields(handler_type)}
         handler = self.store.add(user_id, handler_type, name, settings, 1)  # rule 7: is_enabled is ignored
         if handler_type == "email" and self.switches["b7_email_confirmation"]:
             start_confirmation(handler)
-        if self.switches["b12_create_full"]:
-            data = self.written_view(handler)
+        if not self.switches["b12_create_full"]:
+            return json_response({"data": {"id": handler["id"]}}, 201)
+        data = self.written_view(handler)
+        if self.switches["b12_string_id"]:
             data["id"] = str(handler["id"])
-        else:
-            data = {"id": handler["id"]}
         return json_response({"data": data}, 201)
 
     def update_handler(self, request, handler):
+        """Rule 13's three modes: faithful (the documented update), mangled (66biolinks 67), ignored (66pusher 18)."""
         form = request.form
-        new_type = form.get("type", "").strip() or handler["type"]
-        if new_type != handler["type"]:
-            self.check_type(new_type)
-        old_is_enabled = handler["is_enabled"]
+        mode = self.switches["b13_update_mode"]
         name = self.clean(form.get("name", ""), MAX_NAME_LENGTH)
+        if mode == "ignored":
+            return self.ignored_update_answer(handler, name)
+        new_type = handler["type"]
+        if mode == "faithful":  # the buggy versions never get as far as checking the type: 200 whatever was sent
+            new_type = form.get("type", "").strip() or handler["type"]
+            if new_type != handler["type"]:
+                self.check_type(new_type)
+        old_is_enabled = handler["is_enabled"]
         if name.strip():  # a blank name keeps the stored one
             handler["name"] = name
         if "is_enabled" in form:
             read = php_int_cast if self.switches["b6_php_int_cast"] else boolish_enabled
             handler["is_enabled"] = read(form["is_enabled"])
-        if self.switches["b13_update_bug"]:
+        if mode == "mangled":
             handler["type"], handler["settings"] = None, {"": ""}
         elif new_type is not None:  # None: a handler already broken by rule 13, updated without a type
             self.update_settings(handler, new_type, form, old_is_enabled)
         handler["last_datetime"] = now_string()
+        answer = self.switches["b12_update_answer"]
+        if answer == "id":
+            return json_response({"data": {"id": handler["id"]}})
+        return json_response({"data": self.written_view(handler, old_is_enabled if answer == "old_enabled" else None)})
+
+    def ignored_update_answer(self, handler, name):
+        """Rule 13, ignored: nothing is stored; the answer is the handler the update's SQL did not find, a body of nulls
+        with the name sent and the new last_datetime."""
+        data = {"id": None, "type": None, "name": name, "settings": {"": ""}, "is_enabled": None, "last_datetime": now_string(),
+                "datetime": None}
+        if self.switches["b12_user_id"]:
+            data = dict([("id", None), ("user_id", handler["user_id"])] + list(data.items()))
         if self.switches["b12_settings_string"]:
-            return json_response({"data": self.written_view(handler, old_is_enabled)})
-        return json_response({"data": {"id": handler["id"]}})
+            data["settings"] = php_json(data["settings"])
+        return json_response({"data": data})
 
     def update_settings(self, handler, new_type, form, old_is_enabled):
         """Rule 8: fields not sent keep their stored value; an email handler restarts its confirmation when the email
@@ -763,11 +891,11 @@ class SimulatorApp:
         pending = handler["type"] == "email" and old_is_enabled == 2
         old_settings = handler["settings"] if handler["type"] is not None else {}
         settings = {}
-        for field in TYPES[new_type]:
+        for field in self.fields(new_type):
             sent = field in form
             settings[field] = self.clean(form[field], MAX_VALUE_LENGTH) if sent else old_settings.get(field, "")
-        if new_type == "email" and "activation_code" in old_settings:
-            settings["activation_code"] = old_settings["activation_code"]
+        if new_type == "email":
+            settings.update((key, old_settings[key]) for key in CONFIRMATION_KEYS if key in old_settings)
         handler["type"], handler["settings"] = new_type, settings
         email_unchanged = "email" in form and settings.get("email") == old_settings.get("email")
         if new_type == "email" and self.switches["b7_email_confirmation"] and (pending or not email_unchanged):
@@ -783,8 +911,8 @@ class SimulatorApp:
         return sanitize(value, limit) if self.switches["b10_sanitize"] else value
 
     def clean_query(self, value):
-        """A list option cleaned like any input (rule 10: tags stripped, trimmed; not cut)."""
-        return HTML_TAG.sub("", value).strip() if self.switches["b10_sanitize"] else value
+        """A list option cleaned like any input (rule 10), but not cut: `O'Brien` searches for `O&#39;Brien` (rule 14)."""
+        return clean_text(value) if self.switches["b10_sanitize"] else value
 
     def check_type(self, handler_type):
         if handler_type not in TYPES or handler_type in self.switches["disabled_types"]:
@@ -825,7 +953,8 @@ class SimulatorApp:
         return self.control_config(body, _argument)
 
     def control_config(self, _body, _argument):
-        return {"profile": self.profile, "switches": copy.deepcopy(self.switches), "keys": dict(self.keys)}
+        return {"profile": self.profile, "switches": copy.deepcopy(self.switches), "keys": dict(self.keys),
+                "admin_keys": sorted(self.admin_keys)}
 
     def control_set_config(self, body, _argument):
         self.switches.update(parse_switches(body.get("switches") or {}))
@@ -897,6 +1026,8 @@ class SimulatorApp:
             raise ControlError("handler %s is not waiting for confirmation (is_enabled=%r)" % (handler_id, handler["is_enabled"]))
         handler["is_enabled"] = 1
         handler["settings"].pop("activation_code", None)
+        if "email_is_confirmed" in handler["settings"]:
+            handler["settings"]["email_is_confirmed"] = True
         return {"id": handler["id"], "is_enabled": 1}
 
 
@@ -917,9 +1048,15 @@ def new_activation_code():
 
 
 def start_confirmation(handler):
-    """Rule 7/8: the email handler waits for its owner to confirm the address."""
+    """Rules 7/8/17: the email handler waits for its owner to confirm the address (the code is stored, never shown)."""
     handler["is_enabled"] = 2
     handler["settings"]["activation_code"] = new_activation_code()
+    handler["settings"]["email_is_confirmed"] = False
+
+
+def php_json(value):
+    """PHP's json_encode: no blanks, `/` escaped, non-ASCII as \\u escapes (rule 12's settings string)."""
+    return json.dumps(value, separators=(",", ":")).replace("/", "\\/")
 
 
 def bearer_key(authorization):
@@ -927,8 +1064,8 @@ def bearer_key(authorization):
     if authorization is None:
         return None
     scheme, _space, key = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return ""
+    if scheme != "Bearer":  # rule 16: `Basic`, a lower-case `bearer`... count as no header at all
+        return None
     return key.strip() or None  # like PHP's `if(!$api_key)`, an empty key counts as missing
 
 

@@ -39,6 +39,8 @@ class Simulator:
         return response.json()
 
     def reset(self, profile="documented", switches=None, keys=None):
+        """Back to a profile (documented, pusher-18, biolinks-67, biolinks-67-patched or its other name realistic) with
+        no handlers; keys: key -> user id, or {"user_id": N, "admin": True} for an administrator's key."""
         return self._call("POST", "reset", {"profile": profile, "switches": switches or {}, "keys": keys or {}})
 
     def config(self, **switches):

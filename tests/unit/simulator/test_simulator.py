@@ -314,22 +314,54 @@ def test_b3_the_61st_request_in_a_window_answers_429(simulator):
     assert all(rate_headers(response)["X-RateLimit-Limit"] == "60" for response in responses)
     limited = responses[60]
     assert_error(limited, 429)
-    assert limited.headers["X-RateLimit-Remaining"] == "0"
+    assert "X-RateLimit-Remaining" not in limited.headers, "rule 16 (run): a 429 carries the limit and the reset only"
+    assert limited.headers["X-RateLimit-Limit"] == "60"
     assert 1 <= int(limited.headers["X-RateLimit-Reset"]) <= 60
     assert "Retry-After" not in limited.headers
     assert "X-RateLimit-Reset" not in responses[0].headers
 
 
-def test_b3_headers_are_on_every_api_response(simulator):
+def test_b3_headers_are_on_every_authenticated_api_response(simulator):
+    """Rules 3 and 16 (run): the key is checked first; an answer to a known key carries the headers, whatever its status."""
     simulator.config(b3_rate_limit=True)
     responses = [
-        call(simulator, "GET"), call(simulator, "GET", "/999"), call(simulator, "PUT", "/1"),
-        call(simulator, "POST", data={"name": ""}), call(simulator, "GET", key="bad-key"), call(simulator, "GET", key=None),
+        call(simulator, "GET"), call(simulator, "GET", "/999"), call(simulator, "PUT", "/1"), call(simulator, "POST", data={"name": ""}),
     ]
-    assert [response.status_code for response in responses] == [200, 404, 404, 401, 401, 401]
-    for response in responses:
-        assert response.headers["X-RateLimit-Limit"] == "60"
-        assert int(response.headers["X-RateLimit-Remaining"]) >= 0
+    assert [response.status_code for response in responses] == [200, 404, 404, 401]
+    assert [response.headers["X-RateLimit-Remaining"] for response in responses] == ["59", "58", "57", "56"]
+    assert all(response.headers["X-RateLimit-Limit"] == "60" for response in responses)
+
+
+def test_b3_auth_failures_are_not_counted_and_carry_no_rate_headers(simulator):
+    simulator.config(b3_rate_limit=True, rate_limit=2)
+    refused = [call(simulator, "GET", key="bad-key"), call(simulator, "GET", key=None),
+               call(simulator, "GET", key=None, headers={"Authorization": "Basic eDp5"})]
+    assert [response.status_code for response in refused] == [401] * 3
+    assert all(rate_headers(response) == {"X-RateLimit-Limit": None, "X-RateLimit-Remaining": None, "X-RateLimit-Reset": None}
+               for response in refused)
+    assert [call(simulator, "GET").status_code for _request in range(3)] == [200, 200, 429]
+    assert_error(call(simulator, "GET", key="bad-key"), 401, 401)  # a wrong key while limited: still 401, not 429
+
+
+def test_b16_an_admin_key_is_never_rate_limited_and_has_no_rate_headers(simulator):
+    simulator.reset(switches={"b3_rate_limit": True, "rate_limit": 2}, keys={"admin-key": {"user_id": 9, "admin": True}})
+    assert simulator.config()["admin_keys"] == ["admin-key"]
+    answers = [call(simulator, "GET", key="admin-key") for _request in range(4)]
+    assert [response.status_code for response in answers] == [200] * 4
+    assert all("X-RateLimit-Limit" not in response.headers for response in answers)
+    assert "X-RateLimit-Limit" in call(simulator, "GET").headers
+
+
+def test_b16_a_disabled_users_key_answers_401_no_access(simulator):
+    assert call(simulator, "GET").status_code == 200
+    simulator.config(disabled_users=[1])
+    assert_error(call(simulator, "GET"), 401, 401)
+    assert call(simulator, "GET", key="other-key").status_code == 200
+
+
+@pytest.mark.parametrize("authorization", ["Basic eDp5", "bearer test-key", "Bearer ", "Bearer"])
+def test_b16_a_malformed_authorization_header_counts_as_missing(simulator, authorization):
+    assert_error(call(simulator, "GET", key=None, headers={"Authorization": authorization}), 401, "401")
 
 
 def test_b3_counts_per_key_and_the_window_resets(simulator):
@@ -376,9 +408,10 @@ def test_b5_hides_the_activation_code(simulator):
     simulator.config(b7_email_confirmation=True)
     handler_id = create(simulator, name="e", type="email", email="a@x.y")
     code = stored(simulator, handler_id)["settings"]["activation_code"]
-    assert get(simulator, handler_id).json()["data"]["settings"] == {"email": "a@x.y", "activation_code": code}
+    shown = {"email": "a@x.y", "activation_code": code, "email_is_confirmed": False}
+    assert get(simulator, handler_id).json()["data"]["settings"] == shown
     simulator.config(b5_int_enabled=True)
-    assert get(simulator, handler_id).json()["data"]["settings"] == {"email": "a@x.y"}
+    assert get(simulator, handler_id).json()["data"]["settings"] == {"email": "a@x.y", "email_is_confirmed": False}
 
 
 @pytest.mark.parametrize("value, expected", [("1", 1), ("0", 0), ("true", 0), ("on", 0), ("yes", 0), ("2abc", 2), (" 1", 1), ("", 0)])
@@ -465,20 +498,26 @@ def test_b8_without_b7_a_pending_email_handler_can_be_disabled(simulator):
     assert stored(simulator, handler_id)["is_enabled"] == 0
 
 
-def test_b12_settings_string_in_update_answer_with_the_old_is_enabled(simulator):
+def test_b12_update_answer_old_enabled_with_the_settings_string(simulator):
+    """Rule 12 (version 57): the update answer is the handler with the settings as a JSON string and the old is_enabled."""
     handler_id = create(simulator, name="n", type="telegram", telegram="1:t", telegram_chat_id="5")
-    simulator.config(b12_settings_string=True)
+    assert update(simulator, handler_id, name="m").json() == {"data": {"id": handler_id}}
+    simulator.config(b12_settings_string=True, b12_update_answer="old_enabled")
     data = update(simulator, handler_id, is_enabled="0", name="renamed").json()["data"]
+    assert data["settings"] == '{"telegram":"1:t","telegram_chat_id":"5"}'
     assert json.loads(data["settings"]) == {"telegram": "1:t", "telegram_chat_id": "5"}
     assert data["is_enabled"] is True
     assert (data["id"], data["name"], data["type"]) == (handler_id, "renamed", "telegram")
     assert stored(simulator, handler_id)["is_enabled"] == 0
+    simulator.config(b12_update_answer="stored")
+    data = update(simulator, handler_id, is_enabled="1").json()["data"]
+    assert (data["is_enabled"], data["name"]) == (True, "renamed"), "rule 17: the handler as stored"
 
 
-def test_b12_settings_string_get_carries_user_id(simulator):
+def test_b12_user_id_in_get_answers(simulator):
     handler_id = create(simulator, name="n", type="slack", slack="s")
     assert "user_id" not in get(simulator, handler_id).json()["data"]
-    simulator.config(b12_settings_string=True)
+    simulator.config(b12_user_id=True)
     data = get(simulator, handler_id).json()["data"]
     assert data["user_id"] == 1
     assert data["settings"] == {"slack": "s"}
@@ -486,15 +525,15 @@ def test_b12_settings_string_get_carries_user_id(simulator):
     assert call(simulator, "POST", data={"name": "m", "type": "slack"}).json() == {"data": {"id": 3}}
 
 
-def test_b12_create_full_answers_the_handler_with_a_string_id(simulator):
+def test_b12_create_full_answers_the_handler(simulator):
     simulator.config(b12_create_full=True)
     data = call(simulator, "POST", data={"name": "n", "type": "slack", "slack": "s"}).json()["data"]
-    assert data["id"] == "1"
+    assert data["id"] == 1
     assert (data["name"], data["type"], data["settings"], data["is_enabled"]) == ("n", "slack", {"slack": "s"}, True)
-    simulator.config(b12_settings_string=True, b5_int_enabled=True)
-    data = call(simulator, "POST", data={"name": "n", "type": "slack", "slack": "s"}).json()["data"]
-    assert data["id"] == "2"
-    assert data["settings"] == '{"slack": "s"}'
+    simulator.config(b12_settings_string=True, b5_int_enabled=True, b12_string_id=True, b12_user_id=True)
+    data = call(simulator, "POST", data={"name": "n", "type": "slack", "slack": "https://h/é"}).json()["data"]
+    assert (data["id"], data["user_id"]) == ("2", 1), "rule 12: the id may come back as a string (version 57)"
+    assert data["settings"] == '{"slack":"https:\\/\\/h\\/\\u00e9"}', "PHP's json_encode: / escaped, non-ASCII as \\u"
     assert data["is_enabled"] == 1
 
 
@@ -508,13 +547,39 @@ def test_b2_delete_answers_an_empty_body_with_a_json_content_type(simulator):
     assert simulator.handlers() == []
 
 
-def test_b10_sanitize_strips_tags_trims_and_cuts(simulator):
+@pytest.mark.parametrize("sent, kept", [
+    ("<b>bold</b><script>alert(1)</script>", "boldalert(1)"),  # transcripts, h. strings
+    ("5<6", "5"),  # a `<` with no `>` after it: cut to the end
+    ("a < b > c", "a  c"),
+    ("  padded  ", "padded"),
+    ("a&b \"q\" 'x'", "a&b &#34;q&#34; &#39;x&#39;"),
+    ("Équipe d'astreinte", "Équipe d&#39;astreinte"),
+    ("o'brien@example.com", "o&#39;brien@example.com"),
+    ("line1\nline2\tx", "line1\nline2\tx"),
+    ("nul\x00byte", "nulbyte"),
+    ("back\\slash &amp; ’typographic’ 😀", "back\\slash &amp; ’typographic’ 😀"),
+    ("\t\n trimmed \r\n", "trimmed"),
+    ("<<b>>", ">"),
+])
+def test_b10_rule_10_cleaning_in_order(simulator, sent, kept):
+    """Rule 10: NUL out; `<` to the next `>` (or the end) out; quotes as entities; tags stripped; PHP trim."""
+    simulator.config(b10_sanitize=True)
+    handler_id = create(simulator, name=sent, type="webhook", webhook=sent)
+    handler = stored(simulator, handler_id)
+    assert (handler["name"], handler["settings"]["webhook"]) == (kept, kept)
+
+
+def test_b10_rule_10_cuts_after_cleaning_to_512_and_the_name_to_128(simulator):
     simulator.config(b10_sanitize=True)
     name = "  <b>Bold</b> " + "n" * 200
     handler_id = create(simulator, name=name, type="webhook", webhook=" <i>https://x.y/</i>" + "w" * 600 + " ")
     handler = stored(simulator, handler_id)
     assert handler["name"] == ("Bold " + "n" * 200)[:128]
     assert handler["settings"]["webhook"] == ("https://x.y/" + "w" * 600)[:512]
+    quoted = create(simulator, name="n" * 126 + "'", type="webhook", webhook="'" * 200)
+    handler = stored(simulator, quoted)
+    assert handler["name"] == "n" * 126 + "&#", "the entity counts in the cut"
+    assert handler["settings"]["webhook"] == ("&#39;" * 200)[:512]
     update(simulator, handler_id, webhook="<script>x</script>  spaced  ")
     assert stored(simulator, handler_id)["settings"]["webhook"] == "x  spaced"
 
@@ -527,22 +592,53 @@ def test_b10_off_stores_values_as_sent(simulator):
     assert (handler["name"], handler["settings"]["webhook"]) == (name, value)
 
 
-def test_b13_update_bug_nulls_the_type_and_settings(simulator):
-    simulator.config(b13_update_bug=True)
+def test_b13_update_mode_mangled_nulls_the_type_and_settings(simulator):
+    """Rule 13, mangled (66biolinks 67): 200, type null and settings {"": ""}; name and is_enabled (PHP int) applied."""
+    simulator.config(b13_update_mode="mangled", b12_update_answer="stored", b5_int_enabled=True, b6_php_int_cast=True)
     handler_id = create(simulator, name="n", type="slack", slack="s")
-    assert update(simulator, handler_id, name="renamed", slack="t").status_code == 200
-    data = get(simulator, handler_id).json()["data"]
-    assert (data["type"], data["settings"], data["name"]) == (None, {"": ""}, "renamed")
+    response = update(simulator, handler_id, name="renamed", slack="t", type="carrier_pigeon")
+    assert response.status_code == 200, "an unknown type is never checked"
+    data = response.json()["data"]
+    assert (data["type"], data["settings"], data["name"], data["is_enabled"]) == (None, {"": ""}, "renamed", 1)
+    assert data["last_datetime"] is not None
+    assert get(simulator, handler_id).json()["data"] == data
+    for sent, kept in (("7", 7), ("abc", 0), ("true", 0), ("1", 1)):
+        assert update(simulator, handler_id, is_enabled=sent).json()["data"]["is_enabled"] == kept
     other = create(simulator, name="m", type="slack", slack="s")
     update(simulator, other, type="slack")
     assert stored(simulator, other)["type"] is None
 
 
-def test_b13_a_broken_handler_can_be_repaired_once_the_bug_is_off(simulator):
-    simulator.config(b13_update_bug=True)
+def test_b13_update_mode_ignored_stores_nothing_and_answers_nulls(simulator):
+    """Rule 13, ignored (66pusher 18): 200 with a body of nulls, the name sent and a last_datetime; nothing stored."""
+    simulator.config(b13_update_mode="ignored", b12_settings_string=True, b12_user_id=True, b10_sanitize=True)
+    handler_id = create(simulator, name="n", type="slack", slack="s")
+    before = stored(simulator, handler_id)
+    response = update(simulator, handler_id, name=" it's <b>new</b> ", slack="t", is_enabled="0", type="carrier_pigeon")
+    assert response.status_code == 200
+    data = response.json()["data"]
+    last_datetime = data.pop("last_datetime")
+    assert data == {"id": None, "user_id": 1, "type": None, "name": "it&#39;s new", "settings": '{"":""}', "is_enabled": None,
+                    "datetime": None}
+    assert isinstance(last_datetime, str) and len(last_datetime) == 19
+    assert update(simulator, handler_id).json()["data"]["name"] == "", "no name sent: an empty one"
+    assert stored(simulator, handler_id) == before
+    assert_error(update(simulator, 999, name="x"), 404)
+
+
+def test_b13_update_mode_faithful_keeps_type_and_settings(simulator):
+    handler_id = create(simulator, name="n", type="slack", slack="s")
+    update(simulator, handler_id, name="renamed")
+    data = get(simulator, handler_id).json()["data"]
+    assert (data["type"], data["settings"], data["name"]) == ("slack", {"slack": "s"}, "renamed")
+    assert_error(update(simulator, handler_id, type="carrier_pigeon"), 401)
+
+
+def test_b13_a_broken_handler_can_be_repaired_once_updates_are_faithful(simulator):
+    simulator.config(b13_update_mode="mangled")
     handler_id = create(simulator, name="n", type="slack", slack="s")
     update(simulator, handler_id, name="broken")
-    simulator.config(b13_update_bug=False)
+    simulator.config(b13_update_mode="faithful")
     assert update(simulator, handler_id, name="still broken").status_code == 200
     assert stored(simulator, handler_id)["settings"] == {"": ""}
     assert update(simulator, handler_id, type="slack", slack="s").status_code == 200
@@ -550,11 +646,38 @@ def test_b13_a_broken_handler_can_be_repaired_once_the_bug_is_off(simulator):
     assert (handler["type"], handler["settings"], handler["name"]) == ("slack", {"slack": "s"}, "still broken")
 
 
-def test_b13_off_update_keeps_type_and_settings(simulator):
-    handler_id = create(simulator, name="n", type="slack", slack="s")
-    update(simulator, handler_id, name="renamed")
-    data = get(simulator, handler_id).json()["data"]
-    assert (data["type"], data["settings"]) == ("slack", {"slack": "s"})
+def test_b13_update_mode_is_validated_and_the_old_switch_is_gone(simulator):
+    for value in ("broken", True, None):
+        with pytest.raises(SimulatorError):
+            simulator.config(b13_update_mode=value)
+    with pytest.raises(SimulatorError, match="unknown switch"):
+        simulator.config(b13_update_bug=True)
+
+
+def test_b16_internal_notification_stores_its_own_setting(simulator):
+    create(simulator, name="i", type="internal_notification")
+    assert stored(simulator, 1)["settings"] == {}
+    simulator.config(b16_internal_notification_setting=True)
+    create(simulator, name="i", type="internal_notification")
+    create(simulator, name="i", type="internal_notification", internal_notification="foo")
+    assert [stored(simulator, n)["settings"] for n in (2, 3)] == [{"internal_notification": ""}, {"internal_notification": "foo"}]
+
+
+def test_b16_a_json_body_lacks_the_required_fields(simulator):
+    response = call(simulator, "POST", json={"name": "json", "type": "webhook", "webhook": "https://example.com/j"})
+    assert_error(response, 401)
+    assert response.json()["errors"][0]["title"] == "You must fill all the required fields."
+    assert simulator.handlers() == []
+
+
+def test_b16_an_unknown_api_path_answers_the_html_404_page(simulator):
+    simulator.config(b16_unknown_path_html=True, b3_rate_limit=True)
+    for key in ("test-key", None):
+        response = requests.get(simulator.api_url + "/nothing-here/", headers={"Authorization": "Bearer test-key"} if key else {}, timeout=10)
+        assert response.status_code == 404
+        assert response.headers["Content-Type"].startswith("text/html")
+        assert "X-RateLimit-Limit" not in response.headers
+    assert_error(call(simulator, "GET", "/abc"), 404)
 
 
 # ----- rules 14 and 15: the list's filter and order options -----
@@ -620,7 +743,7 @@ def test_b14_type_filter_is_exact(simulator):
     simulator.config(b14_filters=True)
     assert listed(simulator, type="email")[0] == [2, 4]
     assert listed(simulator, type="slack")[0] == [1]
-    assert listed(simulator, type="Email")[0] == []
+    assert listed(simulator, type="Email")[0] == [2, 4], "rule 14 (run): exact but case-insensitive"
     assert listed(simulator, type="emai")[0] == []
     assert listed(simulator, type="")[0] == [1, 2, 3, 4]
     assert listed(simulator, type="email", search="seed-4", search_by="name")[0] == [4]
@@ -643,8 +766,8 @@ ORDER_SEED = [
     ("datetime", "DESC", [3, 1, 4, 2]),
     ("last_datetime", "ASC", [1, 3, 4, 2]),  # NULL first; ties by id
     ("last_datetime", "DESC", [2, 4, 3, 1]),
-    ("name", "desc", [4, 2, 1, 3]),  # order_type is case-insensitive
-    ("name", "Desc", [4, 2, 1, 3]),
+    ("name", "desc", [3, 1, 2, 4]),  # rule 14 (run): a lower-case order_type is ASC
+    ("name", "Desc", [3, 1, 2, 4]),
     ("name", None, [3, 1, 2, 4]),  # a missing order_type is ASC
     ("name", "down", [3, 1, 2, 4]),  # so is an unknown one
 ])
@@ -671,13 +794,13 @@ def test_b14_default_order_desc_in_the_realistic_profile(simulator):
     config = simulator.reset("realistic")
     assert config["switches"]["b14_default_order"] == "desc"
     simulator.seed(30)
-    first, body = listed(simulator)
+    first, body = listed(simulator, results_per_page=25)
     assert first == list(range(30, 5, -1))
-    assert listed(simulator, page=2)[0] == [5, 4, 3, 2, 1]
+    assert listed(simulator, page=2, results_per_page=25)[0] == [5, 4, 3, 2, 1]
     assert body["meta"]["total_results"] == 30
-    assert listed(simulator, order_by="notification_handler_id", order_type="ASC")[0] == list(range(1, 26))
+    assert listed(simulator, order_by="notification_handler_id", order_type="ASC", results_per_page=25)[0] == list(range(1, 26))
     simulator.config(b14_filters=False)
-    assert listed(simulator, order_by="notification_handler_id", order_type="ASC")[0] == first, "an older server: default order"
+    assert listed(simulator, order_by="notification_handler_id", order_type="ASC", results_per_page=25)[0] == first, "an older server"
     assert simulator.reset("documented")["switches"]["b14_default_order"] == "asc"
 
 
@@ -685,7 +808,7 @@ def test_b14_totals_and_links_count_and_carry_the_filters(simulator):
     simulator.seed(handlers=[{"name": "alpha-%d" % number, "type": "slack" if number % 3 else "email"} for number in range(1, 31)])
     simulator.seed(handlers=[{"name": "beta-%d" % number, "type": "slack"} for number in range(1, 6)])
     simulator.config(b14_filters=True, b4_total_results=True)
-    options = {"type": "slack", "search": "ALP%a-", "search_by": "name", "order_by": "name", "order_type": "desc"}
+    options = {"type": "slack", "search": "ALP%a-", "search_by": "name", "order_by": "name", "order_type": "DESC"}
     expected = sorted((h["id"] for h in simulator.handlers() if h["type"] == "slack" and h["name"].startswith("alpha-")),
                       key=lambda handler_id: "alpha-%d" % handler_id, reverse=True)
     assert len(expected) == 20
@@ -768,16 +891,99 @@ def test_b1_language_translates_titles(simulator):
     assert "API" in french
 
 
-def test_realistic_profile_turns_the_part_b_switches_on(simulator):
-    switches = simulator.reset("realistic")["switches"]
-    on = [name for name, value in switches.items() if value is True]
-    assert sorted(on) == sorted([
-        "b3_rate_limit", "b4_total_results", "b5_int_enabled", "b6_php_int_cast", "b7_email_confirmation",
-        "b12_settings_string", "b12_create_full", "b2_delete_empty_body", "b10_sanitize", "b14_filters",
-    ])
-    assert switches["b14_default_order"] == "desc"
+# ----- profiles: each measured version as a set of switches (the replay in test_replay.py checks them on the transcripts) -----
+
+PROFILE_SWITCHES = {
+    # switch: (documented, pusher-18, biolinks-67, biolinks-67-patched)
+    "b1_language": ("en", "en", "en", "fr"),
+    "b2_delete_empty_body": (False, True, True, True),
+    "b3_rate_limit": (False, True, True, True),
+    "b4_total_results": (False, True, True, True),
+    "b4_altum_links": (False, True, True, True),
+    "b4_results_per_page_default": (25, 100, 100, 100),
+    "b5_int_enabled": (False, False, True, True),
+    "b6_php_int_cast": (False, True, True, True),
+    "b7_email_confirmation": (False, False, True, True),
+    "b10_sanitize": (False, True, True, True),
+    "b12_settings_string": (False, True, False, False),
+    "b12_create_full": (False, True, True, True),
+    "b12_string_id": (False, False, False, False),
+    "b12_user_id": (False, True, True, True),
+    "b12_update_answer": ("id", "id", "stored", "stored"),
+    "b13_update_mode": ("faithful", "ignored", "mangled", "faithful"),
+    "b14_filters": (False, False, True, True),
+    "b14_default_order": ("asc", "desc", "desc", "desc"),
+    "b16_internal_notification_setting": (False, True, True, True),
+    "b16_unknown_path_html": (False, True, True, True),
+    "api_disabled": (False, False, False, False),
+    "ignore_results_per_page": (False, False, False, False),
+    "rate_limit": (60, 60, 60, 60),
+    "rate_window": (60, 60, 60, 60),
+    "plan_limit": (None, None, None, None),
+    "disabled_types": ([], [], [], []),
+    "disabled_users": ([], [], [], []),
+}
+PROFILE_NAMES = ("documented", "pusher-18", "biolinks-67", "biolinks-67-patched")
+
+
+@pytest.mark.parametrize("column, profile", list(enumerate(PROFILE_NAMES)))
+def test_each_profile_sets_every_switch(simulator, column, profile):
+    config = simulator.reset(profile)
+    assert config["profile"] == profile
+    assert config["switches"] == {name: values[column] for name, values in PROFILE_SWITCHES.items()}
+
+
+def test_realistic_is_another_name_of_biolinks_67_patched(simulator):
+    realistic = simulator.reset("realistic")
+    assert realistic["profile"] == "biolinks-67-patched"
+    assert realistic["switches"] == simulator.reset("biolinks-67-patched")["switches"]
+    with pytest.raises(SimulatorError, match="unknown profile"):
+        simulator.reset("biolinks-57")
+
+
+def test_pusher_18_profile_answers_like_66pusher_18(simulator):
+    """Rules 12, 13 (ignored), 14 and 16 as measured on 66pusher 18.0.0."""
+    simulator.reset("pusher-18", switches={"b3_rate_limit": False})
     data = call(simulator, "POST", data={"name": "e", "type": "email", "email": "a@x.y"}).json()["data"]
-    assert (data["id"], data["is_enabled"], json.loads(data["settings"])) == ("1", 2, {"email": "a@x.y"})
+    assert (data["id"], data["user_id"], data["is_enabled"], data["settings"]) == (1, 1, True, '{"email":"a@x.y"}')
+    assert update(simulator, 1, name="renamed", is_enabled="0").json()["data"]["id"] is None
+    assert get(simulator, 1).json()["data"]["name"] == "e"
+    create(simulator, name="f", type="slack", slack="s")
+    body = call(simulator, "GET", params={"type": "email", "order_by": "name", "order_type": "ASC"}).json()
+    assert [handler["id"] for handler in body["data"]] == [2, 1], "filters ignored, descending"
+    assert body["meta"] == {"page": 1, "total_pages": 1, "results_per_page": 100, "total_results": 2}
+    assert body["links"]["self"] == simulator.url + "/api/notification-handlers?&page=1"
+
+
+def test_biolinks_67_profile_answers_like_the_66biolinks_67_controller(simulator):
+    """Rules 12, 13 (mangled), 14, 15 and 17 as measured on the 66biolinks 67.0.0 controller."""
+    simulator.reset("biolinks-67", switches={"b3_rate_limit": False})
+    data = call(simulator, "POST", data={"name": "e", "type": "email", "email": "a@x.y"}).json()["data"]
+    assert (data["id"], data["user_id"], data["is_enabled"]) == (1, 1, 2)
+    assert data["settings"] == {"email": "a@x.y", "email_is_confirmed": False}, "the activation code is stored, not shown"
+    assert len(stored(simulator, 1)["settings"]["activation_code"]) == 32
+    data = update(simulator, 1, is_enabled="0").json()["data"]
+    assert (data["type"], data["settings"], data["is_enabled"]) == (None, {"": ""}, 0), "rule 8 never runs on a mangling server"
+    create(simulator, name="f", type="slack", slack="s")
+    body = call(simulator, "GET", params={"type": "slack", "results_per_page": "10", "page": "abc"}).json()
+    assert [handler["id"] for handler in body["data"]] == [2]
+    assert body["meta"] == {"page": "abc", "total_pages": 1, "results_per_page": 10, "total_results": 1}
+    base = simulator.url + "/api/notification-handlers"
+    assert body["links"] == {"first": base + "?type=slack&results_per_page=10&page=1", "last": base + "?type=slack&results_per_page=10&page=1",
+                             "next": None, "prev": None, "self": base + "?type=slack&results_per_page=10&page=0"}
+    assert call(simulator, "GET", params={"search": "O'Brien", "search_by": "name"}).json()["meta"]["total_results"] == 0
+    simulator.seed(handlers=[{"name": "O&#39;Brien", "type": "slack"}])
+    found = call(simulator, "GET", params={"search": "O'Brien", "search_by": "name"}).json()
+    assert [handler["name"] for handler in found["data"]] == ["O&#39;Brien"], "rule 14: the search text is cleaned like any input"
+
+
+def test_biolinks_67_patched_profile_runs_rule_8_and_speaks_french(simulator):
+    simulator.reset("biolinks-67-patched", switches={"b3_rate_limit": False})
+    create(simulator, name="e", type="email", email="a@x.y")
+    data = update(simulator, 1, email="a@x.y", is_enabled="0").json()["data"]
+    assert (data["type"], data["is_enabled"]) == ("email", 2), "a pending email handler cannot be disabled"
+    assert "Vous" in call(simulator, "GET", key="bad").json()["errors"][0]["title"]
+    assert call(simulator, "GET").json()["meta"]["results_per_page"] == 100
 
 
 # ----- faults -----
@@ -1087,18 +1293,21 @@ def test_control_surface_rejects_unknown_switches(simulator):
         simulator.config(plan_limit="many")
 
 
-def test_command_line_profile_switches_keys_and_seed():
-    extra_args = ["--switch", "b13_update_bug=true", "--switch", "disabled_types=x,slack", "--key", "cli-key=7", "--seed", "3"]
-    with start_simulator(profile="realistic", extra_args=extra_args) as started:
+@pytest.mark.parametrize("profile, canonical", [("realistic", "biolinks-67-patched"), ("pusher-18", "pusher-18")])
+def test_command_line_profile_switches_keys_and_seed(profile, canonical):
+    extra_args = ["--switch", "b13_update_mode=mangled", "--switch", "disabled_types=x,slack", "--key", "cli-key=7", "--seed", "3",
+                  "--admin-key", "root-key=1"]
+    with start_simulator(profile=profile, extra_args=extra_args) as started:
         assert isinstance(started, Simulator)
         assert started.api_url == started.url + "/api"
         config = started.config()
-        assert config["profile"] == "realistic"
-        assert config["switches"]["b13_update_bug"] is True
+        assert config["profile"] == canonical
+        assert config["switches"]["b13_update_mode"] == "mangled"
         assert config["switches"]["disabled_types"] == ["x", "slack"]
-        assert config["keys"]["cli-key"] == 7
+        assert (config["keys"]["cli-key"], config["keys"]["root-key"], config["admin_keys"]) == (7, 1, ["root-key"])
         assert len(started.handlers()) == 3
         assert call(started, "GET", key="cli-key").json()["meta"]["total_results"] == 0
+        assert "X-RateLimit-Limit" not in call(started, "GET", key="root-key").headers
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # verify=False, on purpose
