@@ -114,13 +114,16 @@ def wait_for_files(paths, futures, timeout=120):
     raise AssertionError("the playbooks did not reach the barrier within %d seconds" % timeout)
 
 
-def race(simulator, ledger, workdir):
-    """Run race.yml twice at once; both create the handler after the same barrier. Answer both results."""
+def race(simulator, ledger, workdir, jobs=2, raced=None):
+    """Run race.yml `jobs` times at once; all of them write after the same barrier. Answer every result.
+
+    raced: the variables of what each job converges, by default {"raced_handler": RACED}.
+    """
     go_file = workdir / "go"
-    ready_files = [workdir / ("ready-%d" % number) for number in (1, 2)]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+    ready_files = [workdir / ("ready-%d" % number) for number in range(1, jobs + 1)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(run_checked_playbook, ledger, "race.yml", simulator,
-                               extra_vars={"raced_handler": RACED, "ready_file": str(ready_file), "go_file": str(go_file)})
+                               extra_vars=dict(raced or {"raced_handler": RACED}, ready_file=str(ready_file), go_file=str(go_file)))
                    for ready_file in ready_files]
         wait_for_files(ready_files, futures)
         go_file.write_text("go", encoding="utf-8")
@@ -151,6 +154,33 @@ def test_two_playbooks_creating_one_handler_at_once_leave_one(simulator, ledger,
     _next_run, next_result = run_checked_playbook(ledger, "race.yml", simulator, extra_vars={"raced_handler": RACED})
     ledger.check("concurrency", "two playbooks create one handler at once: the lowest id survives, alone", assert_one_survives,
                  racers, requests, stored_ids, next_result or {}, requests_of(simulator.log()))
+    ledger.assert_all_passed()
+
+
+# Issue 18, point 16: eight jobs converging one list at once, as an AWX cluster runs scheduled jobs. Each reads the
+# account, maybe while two racing creates of one name both exist, a moment before the loser deletes its own.
+JOBS = 8
+JOB_LIST = tuple({"name": "awx-%02d" % number, "type": "webhook", "webhook": "https://hooks.example.com/awx/%02d" % number}
+                 for number in range(1, 11))
+
+
+def assert_jobs_converged(jobs, stored):
+    failed = [(result or {}).get("msg") for _run, result in jobs if _run.rc != 0 or (result or {}).get("failed")]
+    assert failed == [], "%d of %d jobs failed: %s" % (len(failed), len(jobs), failed)
+    names = sorted(handler["name"] for handler in stored)
+    assert names == sorted(item["name"] for item in JOB_LIST), "stored: %s" % names
+
+
+def test_eight_jobs_converging_one_list_at_once_all_succeed_and_leave_one_of_each(simulator, ledger, tmp_path):
+    simulator.reset("realistic", keys={CANARIES["api_key"]: 1}, switches={"b3_rate_limit": False})
+    # Each create is stored after a short delay, so that the jobs' creates overlap and races happen.
+    simulator.fault(method="POST", path=CREATE[1], match="exact", delay=0.3, times=None)
+    jobs = race(simulator, ledger, tmp_path, jobs=JOBS, raced={"raced_list": list(JOB_LIST)})
+    simulator.clear_faults()
+    creates = len([request for request in requests_of(simulator.log()) if request == CREATE])
+    ledger.check("concurrency", "8 jobs converge one list of 10 at once: all succeed, one handler of each name",
+                 assert_jobs_converged, jobs, simulator.handlers())
+    assert creates > len(JOB_LIST), "no create raced another (%d creates), so the test proves nothing" % creates
     ledger.assert_all_passed()
 
 
