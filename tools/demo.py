@@ -1,10 +1,13 @@
 """make demo: run the demo playbook against the simulator (or the real service), step by step, with a summary.
 
-With DMPILOT_API_URL and DMPILOT_API_KEY set, it runs against that service instead of the simulator.
+`--profile NAME` picks the server version the simulator models (docs/dev/simulator-contract.md); the default is
+realistic. With DMPILOT_API_URL and DMPILOT_API_KEY set, it runs against that service instead of the simulator.
 The collection comes from its built tarball, which `make demo` installs in the site-packages of the demo virtualenv
-(build/venv-demo), where that virtualenv's ansible-playbook and ansible-doc find it.
+(build/venv-demo), where that virtualenv's ansible-playbook and ansible-doc find it; `--collections-path` names
+another place (the tests give build/collections, the source tree).
 """
 
+import argparse
 import os
 import pathlib
 import re
@@ -15,61 +18,128 @@ import sysconfig
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from tests.simulator.app import PROFILE_NAMES  # noqa: E402  pylint: disable=wrong-import-position
 from tests.simulator.control import start_simulator  # noqa: E402  pylint: disable=wrong-import-position
 
 INSTALLED = pathlib.Path(sysconfig.get_paths()["purelib"])
 DEMO_API_KEY = "demo-api-key"
+DEFAULT_PROFILE = "realistic"
+# (name, title, ansible-playbook options, whether the server may be unable to do it: see cannot_disable())
 STEPS = [
-    ("create", "Create handlers of several types", ["--tags", "converge"]),
-    ("rerun", "Run the same again: nothing to change", ["--tags", "converge"]),
-    ("dry-run edit", "Preview rotating the Slack webhook and disabling that handler, in check mode, with a diff (secrets masked)",
-     ["--tags", "edit", "--check", "--diff"]),
-    ("list", "List the handlers with the info module", ["--tags", "list"]),
-    ("remove", "Remove one handler", ["--tags", "remove"]),
+    ("create", "Create handlers of several types", ["--tags", "converge"], False),
+    ("rerun", "Run the same again: nothing to change", ["--tags", "converge"], False),
+    ("dry-run edit", "Preview rotating the Slack webhook, in check mode, with a diff (secrets masked)", ["--tags", "edit", "--check", "--diff"], False),
+    ("edit", "Rotate the Slack webhook (a server that does not store updates gets a new handler instead)", ["--tags", "edit"], False),
+    ("disable", "Disable the webhook handler, where the server can", ["--tags", "disable"], True),
+    ("list", "List the handlers with the info module", ["--tags", "list"], False),
+    ("remove", "Remove one handler", ["--tags", "remove"], False),
 ]
+ENABLED_STATES = {0: "disabled", 1: "enabled", 2: "enabled, awaiting the owner's confirmation"}
 
 
-def run_step(title, options, env):
+def cannot_disable_words(collections_path):
+    """How the collection's failure begins where the server cannot disable a handler (its CANNOT_DISABLE message)."""
+    sys.path.insert(0, str(collections_path))
+    from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import CANNOT_DISABLE  # pylint: disable=import-outside-toplevel
+    return CANNOT_DISABLE.split(":", maxsplit=1)[0]
+
+
+class Step:
+    """One ansible-playbook run of the demo: its output, counts, and (against the simulator) the requests it made."""
+
+    def __init__(self, name, output, returncode):
+        self.name = name
+        self.output = output
+        self.returncode = returncode
+        self.skipped = None  # why the server could not do it, where it could not
+        self.log = []
+        recap = re.search(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", output)
+        self.changed, self.failed = (int(recap.group(2)), int(recap.group(3))) if recap else (None, None)
+
+    def writes(self):
+        return sum(1 for entry in self.log if entry["method"] != "GET")
+
+    def failures(self):
+        """The message of each failed task."""
+        return re.findall(r'^fatal: \[[^\]]*\]: FAILED! => \{.*?"msg": "((?:[^"\\]|\\.)*)"', self.output, re.MULTILINE | re.DOTALL)
+
+
+def run_step(name, title, options, env):
     print("\n=== %s ===" % title, flush=True)
     command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "dmpilot.cloud.demo"] + options
     completed = subprocess.run(command, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                universal_newlines=True, check=False)
     print(completed.stdout, end="", flush=True)
-    recap = re.search(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", completed.stdout)
-    if completed.returncode != 0 or not recap:
-        sys.exit("make demo: step %r failed (exit %d)" % (title, completed.returncode))
-    return int(recap.group(2))
+    return Step(name, completed.stdout, completed.returncode)
 
 
-def main():
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(INSTALLED), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_PYTHON_INTERPRETER=sys.executable)
-    if os.environ.get("DMPILOT_API_URL") and os.environ.get("DMPILOT_API_KEY"):
-        print("Running the demo against %s" % os.environ["DMPILOT_API_URL"])
-        for name, title, options in STEPS:
-            run_step(title, options, env)
-        return
-    with start_simulator(profile="realistic", extra_args=["--key", "%s=1" % DEMO_API_KEY]) as simulator:
-        print("The dmpilot API simulator listens on %s (realistic profile)" % simulator.api_url)
-        env.update(DMPILOT_API_URL=simulator.api_url, DMPILOT_API_KEY=DEMO_API_KEY)
-        summary = []
-        for name, title, options in STEPS:
-            changed = run_step(title, options, env)
-            log = simulator.log()
-            simulator.clear_log()
-            writes = sum(1 for entry in log if entry["method"] != "GET")
-            summary.append((name, changed, len(log), writes))
-        handlers = sorted((handler["id"], handler["type"], handler["name"]) for handler in simulator.handlers())
+def skipped_because(step, cannot_disable):
+    """Where a step failed only because the server cannot disable a handler: that reason, in one line; else None."""
+    failures = step.failures()
+    if step.failed != 1 or len(failures) != 1 or cannot_disable not in failures[0]:
+        return None
+    reason = failures[0][failures[0].index(cannot_disable):]
+    return reason.split(". ")[0]
+
+
+def run_steps(env, cannot_disable, take_log=list):
+    """Run every step; a step that may meet a server that cannot do it reports so and the demo goes on."""
+    steps = []
+    for name, title, options, may_be_impossible in STEPS:
+        step = run_step(name, title, options, env)
+        step.log = take_log()
+        step.skipped = skipped_because(step, cannot_disable) if may_be_impossible and step.returncode != 0 else None
+        if step.skipped:
+            print("\n%s: %s: skipped" % (name, step.skipped), flush=True)
+        elif step.returncode != 0 or step.changed is None:
+            sys.exit("make demo: step %r failed (exit %d)" % (title, step.returncode))
+        steps.append(step)
+    return steps
+
+
+def print_summary(steps, handlers):
     print("\n=== Summary ===")
     print("changed: tasks that reported a change; requests: API requests the simulator received (its request log);")
     print("writes: those of them that were not GET (creates, updates, deletes). A dry run and a rerun write nothing.\n")
     print("%-14s %8s %9s %7s" % ("step", "changed", "requests", "writes"))
-    for name, changed, requests_made, writes in summary:
-        print("%-14s %8d %9d %7d" % (name, changed, requests_made, writes))
+    for step in steps:
+        print("%-14s %8d %9d %7d%s" % (step.name, step.changed, len(step.log), step.writes(), "  skipped: this server cannot do it" if step.skipped else ""))
     print("\nHandlers left on the simulator:")
-    for handler_id, handler_type, name in handlers:
-        print("  %3d  %-22s %s" % (handler_id, handler_type, name))
-    if summary[1][1] != 0 or summary[1][3] != 0:
+    for handler in sorted(handlers, key=lambda handler: handler["id"]):
+        state = ENABLED_STATES[int(handler["is_enabled"])]
+        print("  %3d  %-22s %-22s %s" % (handler["id"], handler["type"], handler["name"], state))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--profile", choices=PROFILE_NAMES, help="the server version the simulator models (default: %s)" % DEFAULT_PROFILE)
+    parser.add_argument("--collections-path", type=pathlib.Path, default=INSTALLED,
+                        help="where ansible-playbook finds dmpilot.cloud (default: this Python's site-packages, where make demo installs it)")
+    arguments = parser.parse_args()
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(arguments.collections_path), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+    cannot_disable = cannot_disable_words(arguments.collections_path)
+    if os.environ.get("DMPILOT_API_URL") and os.environ.get("DMPILOT_API_KEY"):
+        if arguments.profile:
+            parser.error("--profile picks the simulator's server version; unset DMPILOT_API_URL to run against the simulator")
+        print("Running the demo against %s" % os.environ["DMPILOT_API_URL"])
+        run_steps(env, cannot_disable)
+        return
+    profile = arguments.profile or DEFAULT_PROFILE
+    with start_simulator(profile=profile, extra_args=["--key", "%s=1" % DEMO_API_KEY]) as simulator:
+        print("The dmpilot API simulator listens on %s (%s profile)" % (simulator.api_url, profile))
+        env.update(DMPILOT_API_URL=simulator.api_url, DMPILOT_API_KEY=DEMO_API_KEY)
+
+        def take_log():
+            log = simulator.log()
+            simulator.clear_log()
+            return log
+
+        steps = run_steps(env, cannot_disable, take_log=take_log)
+        handlers = simulator.handlers()
+    print_summary(steps, handlers)
+    rerun = next(step for step in steps if step.name == "rerun")
+    if rerun.changed != 0 or rerun.writes() != 0:
         sys.exit("make demo: the second run was expected to change nothing")
 
 

@@ -20,12 +20,14 @@ options:
         ignores every update, and stores nothing. 66biolinks 67 empties the type and the settings of every handler it
         updates. A patched server stores them as sent. So V(auto) and V(update) test the server before the first
         in-place update of a task, without touching a real handler. The module creates a throwaway handler of its own,
-        updates it, reads it back and deletes it, which costs four requests. The throwaway handler is of type
+        updates it, reads it back and deletes it, which costs four requests (the read-back is the whole list on a server
+        without the list's search). The throwaway handler is of type
         V(internal_notification), which sends nothing, and its name is C(dmpilot.cloud update probe), a UTC time and a
         random token.
       - The outcome is shared with the later tasks of the same playbook run that use the same O(api_url) and O(api_key), for
         five minutes. It is kept in a file of the controller's temporary directory that holds no secret, so a run tests
-        an account once. Where the modules run on a remote host, each task tests for itself.
+        an account once. Where the run cannot be told (the modules run on a remote host, or not on Linux), each task
+        tests for itself.
       - V(auto) and V(update) test the server only in a task that updates an existing handler. Every strategy tests it in a
         task that creates or replaces a disabled handler, because the API creates every handler enabled and disabling it
         takes an update. A task that changes nothing, only creates enabled handlers, or deletes handlers never tests, and

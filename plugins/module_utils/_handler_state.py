@@ -627,7 +627,8 @@ def waits_for_confirmation_again(change):
 def replaced_but_kept(failures):
     """The message of replacements whose old handler could not be deleted: every handler now there twice."""
     twice = "; ".join("%r (ids %d and %d): deleting handler %d failed: %s" % (change.current["name"], change.current["id"],
-                                                                              change.stored["id"], change.current["id"], error)
+                                                                              change.stored["id"], change.current["id"],
+                                                                              str(error).rstrip("."))
                       for change, error in failures)
     ids = ", ".join(str(change.current["id"]) for change, _error in failures)
     return ("Some handlers were replaced, but their old handler could not be deleted, so each is there twice now: %s. Delete the "

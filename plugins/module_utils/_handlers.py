@@ -161,7 +161,7 @@ def check_field_value(name, value):
     pattern, example = VALUE_CHECKS[FIELDS[name].kind]
     if not pattern.search(value):
         shown = "the value given" if name in SECRET_FIELDS else repr(value)
-        raise InvalidHandler("%s must be %s, not %s." % (name, example, shown))
+        raise InvalidHandler("%s must be %s, not %s." % (option_label(name), example, shown))
 
 
 def wanted_handler(name=None, handler_type=None, enabled=None, settings=None):

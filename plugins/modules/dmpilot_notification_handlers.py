@@ -59,7 +59,7 @@ attributes:
   check_mode:
     support: full
     details:
-      - Check mode sends only the list read, one request per 1,000 handlers (two per 1,000 beyond the first page). A
+      - Check mode sends only the list read, one request per 1,000 handlers (twice that where there is more than one page). A
         handler that would be created has RV(notification_handlers[].id=null).
       - Check mode never tests how the server applies updates (see O(update_strategy)). Where the outcome of a change
         depends on that, and no earlier task of the playbook run has tested the same account, it cannot know what the

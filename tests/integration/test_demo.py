@@ -1,0 +1,82 @@
+"""`make demo`'s tools/demo.py, run against every server version the simulator models (issue 17).
+
+It runs as `make demo` runs it, with the source tree's collection (build/collections) in place of the installed tarball,
+and its summary is read back: every step passes, the rerun changes nothing for one request, the disable step is done
+where the server stores updates and reported as skipped, in one line, where it cannot, and the handlers left are the
+demo's own, the one removed aside.
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, SECRET_FIELDS
+from tests.paths import COLLECTION_ROOT, COLLECTIONS_PATH
+from tests.simulator.app import PROFILES, profile_switches
+
+DEMO = COLLECTION_ROOT / "tools" / "demo.py"
+SUMMARY_ROW = re.compile(r"^(?P<step>\S+(?: \S+)*)\s+(?P<changed>\d+)\s+(?P<requests>\d+)\s+(?P<writes>\d+)(?P<skipped>  skipped: .*)?$")
+HANDLER_ROW = re.compile(r"^\s+(?P<id>\d+)  (?P<type>\S+)\s+(?P<name>.+?)\s{2,}(?P<state>(?:enabled|disabled).*)$")
+
+
+def demo_play():
+    return yaml.safe_load((COLLECTION_ROOT / "playbooks" / "demo.yml").read_text(encoding="utf-8"))[0]
+
+
+def demo_secrets():
+    """The secret values the demo playbook gives, and the last part of each (a fragment that must not show either)."""
+    secret_options = set(option for field in FIELDS.values() if field.name in SECRET_FIELDS for option in (field.name,) + tuple(field.aliases))
+    play_vars = demo_play()["vars"]
+    values = [value for handler in play_vars["demo_handlers"] for option, value in handler.items() if option in secret_options]
+    values += [value for name, value in play_vars.items() if name.endswith("_webhook")]
+    assert values, "the demo playbook gives no secret: the leak check would check nothing"
+    return sorted(set(values) | set(re.split(r"[/:]", value)[-1] for value in values))
+
+
+def run_demo(profile):
+    env = dict((name, value) for name, value in os.environ.items() if not name.startswith("DMPILOT_"))
+    command = [sys.executable, str(DEMO), "--profile", profile, "--collections-path", str(COLLECTIONS_PATH)]
+    completed = subprocess.run(command, cwd=str(COLLECTION_ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               universal_newlines=True, timeout=900, check=False)
+    return completed.returncode, completed.stdout
+
+
+def summary_of(output):
+    """The summary's rows by step, and the handlers left, from the demo's output."""
+    assert "\n=== Summary ===\n" in output, output[-5000:]
+    summary = output.split("\n=== Summary ===\n", 1)[1]
+    table, handlers = summary.split("\nHandlers left on the simulator:\n", 1)
+    steps = dict((match.group("step"), match.groupdict()) for match in map(SUMMARY_ROW.match, table.splitlines()) if match)
+    left = [match.groupdict() for match in map(HANDLER_ROW.match, handlers.splitlines()) if match]
+    return steps, left
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_demo_runs_on_every_profile(profile):
+    returncode, output = run_demo(profile)
+
+    assert returncode == 0, output[-10000:]
+    steps, left = summary_of(output)
+    assert list(steps) == ["create", "rerun", "dry-run edit", "edit", "disable", "list", "remove"], output[-5000:]
+    assert (steps["rerun"]["changed"], steps["rerun"]["requests"], steps["rerun"]["writes"]) == ("0", "1", "0"), steps["rerun"]
+    assert steps["dry-run edit"]["writes"] == "0", steps["dry-run edit"]
+    assert steps["edit"]["changed"] == "1", steps["edit"]
+
+    # Rule 13: only a server that stores updates as sent can disable a handler; the others are said so, in one line.
+    can_disable = profile_switches(profile)["b13_update_mode"] == "faithful"
+    skip_lines = re.findall(r"^disable: this dmpilot server cannot disable a handler through its API: .*: skipped$", output, re.MULTILINE)
+    if can_disable:
+        assert (steps["disable"]["changed"], steps["disable"]["skipped"], skip_lines) == ("1", None, []), output[-5000:]
+    else:
+        assert steps["disable"]["changed"] == "0" and steps["disable"]["skipped"] and len(skip_lines) == 1, output[-5000:]
+
+    removed = [task["dmpilot.cloud.dmpilot_notification_handler"]["name"] for task in demo_play()["tasks"] if "remove" in task["tags"]]
+    wanted = dict((handler["name"], handler["type"]) for handler in demo_play()["vars"]["demo_handlers"] if handler["name"] not in removed)
+    assert dict((handler["name"], handler["type"]) for handler in left) == wanted, output[-3000:]
+    webhook = next(handler for handler in left if handler["name"] == "Demo webhook")
+    assert webhook["state"] == ("disabled" if can_disable else "enabled"), webhook
+    assert [secret for secret in demo_secrets() if secret in output] == [], "the demo printed a secret"
