@@ -1,12 +1,13 @@
 """What an ansible-test integration target runs: a playbook of playbooks/ against a simulator that it starts itself.
 
-    python -m tests.integration.target PLAYBOOK [--profile NAME ...] [--types TYPE,...] [-v]
+    python -m tests.integration.target PLAYBOOK [--profile NAME ... | --every-profile] [--types TYPE,...] [-v]
 
 Run it from the collection's root, with the directory that holds ansible_collections/ on PYTHONPATH: the runme.sh of
 each target under tests/integration/targets/ does both. It starts the simulator (`python -m tests.simulator --port 0
---ready-file ...`, through tests/simulator/control.py), then, for each profile (both unless --profile says), runs the
-playbook as test_playbooks.py does (runner.run_playbook: -vvv --diff, the canary secrets and the variables that the
-playbooks expect), and stops the simulator. --types keeps the given types of type_fields (one lifecycle rather than
+--ready-file ...`, through tests/simulator/control.py), then, for each profile (documented and realistic unless
+--profile says; --every-profile: each server version that the simulator models), runs the playbook as
+test_playbooks.py does (runner.run_playbook: -vvv --diff, the canary secrets and the variables that the playbooks
+expect), and stops the simulator. --types keeps the given types of type_fields (one lifecycle rather than
 every type's, for handler_types.yml).
 
 A run fails when ansible-playbook fails, or when a canary secret, or a fragment of one, appears in its output
@@ -25,9 +26,11 @@ import time
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import HANDLER_TYPES
 from tests.integration.runner import OUTPUT, PLAYBOOKS, leaked_secrets, run_playbook, settings_of
+from tests.simulator.app import PROFILE_NAMES
+from tests.simulator.app import PROFILES as VERSION_PROFILES  # a profile for each server version the simulator models
 from tests.simulator.control import start_simulator
 
-PROFILES = ("documented", "realistic")
+PROFILES = ("documented", "realistic")  # the default: the documented API, and the server as the simulator's default models it
 HEARTBEAT = 30
 
 
@@ -117,7 +120,11 @@ def run_profile(simulator, playbook, profile, extra_vars, verbose):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tests.integration.target", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("playbook", help="a playbook of tests/integration/playbooks/, e.g. info.yml")
-    parser.add_argument("--profile", action="append", choices=PROFILES, help="the simulator profile (default: both)")
+    profiles = parser.add_mutually_exclusive_group()
+    profiles.add_argument("--profile", action="append", choices=PROFILE_NAMES,
+                          help="a simulator profile (default: %s)" % " and ".join(PROFILES))
+    profiles.add_argument("--every-profile", action="store_const", const=tuple(VERSION_PROFILES), dest="profile",
+                          help="each server version the simulator models: %s" % ", ".join(VERSION_PROFILES))
     parser.add_argument("--types", help="comma-separated handler types: keep only these in type_fields")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="print the output of passing runs too")
     options = parser.parse_args(argv)

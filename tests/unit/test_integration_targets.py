@@ -1,9 +1,11 @@
 """The ansible-test integration targets follow the playbooks, and a target's canary check finds what it looks for.
 
 Each playbook of tests/integration/playbooks/ has a target of the same name under tests/integration/targets/ that runs
-it (through tests/integration/target.py); two more targets run one lifecycle and the role. Every target names one CI
-group (azp/posix/N), so that tools/run_ansible_test.py --lanes runs it, and the smoke set holds a lifecycle, the secrets
-canary and the role.
+it (through tests/integration/target.py); three more targets run one lifecycle, the role, and the live test against a
+real account. Every target the simulator serves names one CI group (azp/posix/N), so that tools/run_ansible_test.py
+--lanes runs it, and the smoke set holds a lifecycle, the secrets canary and the role. The live test of a real account
+is `unsupported`, in no group: ansible-test and make test run it only when asked, and its credentials file stays out of
+git and of the collection tarball.
 """
 
 import os
@@ -11,9 +13,10 @@ import re
 import shlex
 
 import pytest
+import yaml
 
 from tests.handler_data import CANARIES
-from tests.integration import target
+from tests.integration import live, target
 from tests.paths import COLLECTION_ROOT
 
 INTEGRATION = COLLECTION_ROOT / "tests" / "integration"
@@ -23,8 +26,14 @@ PLAYBOOKS = INTEGRATION / "playbooks"
 EXTRA_TARGETS = {
     "handler_lifecycle": "-m tests.integration.target handler_types.yml --types telegram",
     "role_notification_handlers": "-m pytest -v tests/integration/test_role.py",
+    "live_account": "-m tests.integration.live --config $config",
 }
+# The targets of a playbook that run more than target.py on it: the live test, in every profile that models a server
+# version, and its entry point live.py against a stand-in account.
+PLAYBOOK_TARGETS = {"live": "-m pytest -v tests/integration/test_live.py"}
 SMOKE = {"handler_lifecycle", "handler_list_export", "role_notification_handlers"}
+# The targets that need a real account: never in a lane of make test.
+ACCOUNT_TARGETS = {"live_account"}
 
 
 def aliases(name):
@@ -54,8 +63,8 @@ def test_every_playbook_has_a_target_and_every_target_runs_something_known():
 
 
 @pytest.mark.parametrize("name", target_names())
-def test_a_target_runs_its_playbook_in_both_profiles(name):
-    expected = EXTRA_TARGETS.get(name, "-m tests.integration.target %s.yml" % name)
+def test_a_target_runs_its_playbook(name):
+    expected = dict(EXTRA_TARGETS, **PLAYBOOK_TARGETS).get(name, "-m tests.integration.target %s.yml" % name)
     assert run_line(name) == expected
     assert "--profile" not in expected
     assert os.access(str(TARGETS / name / "runme.sh"), os.X_OK), "chmod +x tests/integration/targets/%s/runme.sh" % name
@@ -64,8 +73,35 @@ def test_a_target_runs_its_playbook_in_both_profiles(name):
 @pytest.mark.parametrize("name", target_names())
 def test_a_target_has_one_ci_group_and_runs_on_the_controller(name):
     groups = [alias for alias in aliases(name) if re.match(r"^azp/posix/[0-9]+$", alias)]
-    assert len(groups) == 1, "%s/aliases needs one azp/posix/N line, has %s" % (name, groups)
+    expected = 0 if name in ACCOUNT_TARGETS else 1
+    assert len(groups) == expected, "%s/aliases needs %d azp/posix/N line, has %s" % (name, expected, groups)
     assert "context/controller" in aliases(name)
+
+
+@pytest.mark.parametrize("name", target_names())
+def test_only_the_targets_of_a_real_account_are_unsupported(name):
+    # unsupported keeps a target out of every ansible-test run that does not ask for it (--allow-unsupported).
+    assert ("unsupported" in aliases(name)) == (name in ACCOUNT_TARGETS)
+
+
+def test_every_profile_means_each_server_version_the_simulator_models():
+    profiles = target.VERSION_PROFILES
+    assert set(["documented", "pusher-18", "biolinks-67", "biolinks-67-patched"]) <= set(profiles)
+    assert "realistic" not in profiles, "realistic is another name of biolinks-67-patched: it would run that profile twice"
+
+
+def test_the_credentials_file_stays_out_of_git_and_of_the_tarball():
+    config = "tests/integration/integration_config.yml"
+    assert (COLLECTION_ROOT / (config + ".template")).is_file()
+    assert config in (COLLECTION_ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    galaxy = yaml.safe_load((COLLECTION_ROOT / "galaxy.yml").read_text(encoding="utf-8"))
+    assert config in galaxy["build_ignore"], "add %s to build_ignore in galaxy.yml: it holds an API key" % config
+
+
+def test_the_template_names_what_the_live_test_reads():
+    template = yaml.safe_load(live.TEMPLATE.read_text(encoding="utf-8"))
+    assert sorted(template) == sorted(live.CONFIG_KEYS)
+    assert template["dmpilot_api_key"] == "...", "the template holds no key"
 
 
 def test_the_smoke_set_is_a_lifecycle_the_secrets_canary_and_the_role():
