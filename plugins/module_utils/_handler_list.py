@@ -15,6 +15,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._client import PAGE_
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import (
     Change,
     HandlerStateFailure,
+    check_same_handler,
     converge,
     is_probe,
     no_such_id,
@@ -94,6 +95,8 @@ def planned_changes(state, items, current, purge):
                     claimed[handler["id"]], item.label, handler["id"]))
             if handler is not None:
                 claimed[handler["id"]] = item.label
+            if not item.present:
+                check_same_handler(item.options["id"], item.wanted.get("name"), handler)
             changes.append((item.label, state.plan(item.wanted, handler, item.options["state"])))
         except (InvalidHandler, HandlerStateFailure) as error:
             raise HandlerStateFailure(item.say(str(error)))
@@ -101,12 +104,13 @@ def planned_changes(state, items, current, purge):
         kept = set(claimed)
         changes.extend(("purge", Change("delete", {}, current=handler)) for handler in current
                        if handler["id"] not in kept and not is_probe(handler))
-    check_final_names(changes, current)
+    check_final_names(changes, current, [(item.label, item.wanted["name"]) for item in items if not item.present and "name" in item.wanted])
     return changes
 
 
-def check_final_names(changes, current):
-    """No change may give a handler a name that another handler ends with: refused before any write, naming both."""
+def check_final_names(changes, current, absent_names=()):
+    """No change may give a handler a name that another handler ends with, or that an item wants gone: refused before any
+    write, naming both."""
     final = dict((handler["id"], (None, handler["name"])) for handler in current)  # id -> (label, name after the task)
     renamed = []
     for number, (label, change) in enumerate(changes):
@@ -118,6 +122,10 @@ def check_final_names(changes, current):
             if change.current is None or not same_name(change.expected["name"], change.current["name"]):
                 renamed.append((key, label, change.expected["name"]))
     for key, label, name in renamed:
+        gone = [absent_label for absent_label, absent_name in absent_names if same_name(absent_name, name) or same_name(name, absent_name)]
+        if gone:
+            raise HandlerStateFailure("%s: %r is the name that %s wants no handler to have. Nothing was changed. Give one of the two "
+                                      "items another name." % (label, name, gone[0]))
         others = [(other_key, other_label) for other_key, (other_label, other_name) in final.items()
                   if other_key != key and (same_name(name, other_name) or same_name(other_name, name))]
         if others:

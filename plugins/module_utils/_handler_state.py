@@ -165,6 +165,7 @@ class HandlerState:
         self.names_read = set()
         self.everything_read = False
         self.created_ids = set()
+        self.claimed = set()  # the handlers that the task names (by id or by name): the user's, whatever they look like
         self.already_gone = []  # handlers this run was to delete, which someone else deleted first (a 404)
 
     # Which handler.
@@ -212,6 +213,8 @@ class HandlerState:
 
     def plan(self, wanted, current, state="present"):
         """The change that brings current to wanted: the single module and each item of the list module plan alike."""
+        if current is not None:
+            self.claimed.add(current["id"])
         if state == "absent":
             return Change("delete" if current is not None else None, wanted, current=current)
         if current is None:
@@ -422,8 +425,7 @@ class HandlerState:
 
     def create_as(self, expected):
         """Create a handler. The API ignores is_enabled on create, so a disabled one is created, then disabled."""
-        self.wrote = True
-        handler_id = self.client.create_handler(create_form(expected))
+        handler_id = self.unanswered_may_have("created handler %r" % expected["name"], self.client.create_handler, create_form(expected))
         self.created_ids.add(handler_id)
         self.written.append("created handler %d (%r)" % (handler_id, expected["name"]))
         if not expected["enabled"]:
@@ -435,15 +437,13 @@ class HandlerState:
         return handler_id
 
     def update(self, handler_id, form):
-        self.wrote = True
-        self.client.update_handler(handler_id, form)
+        self.unanswered_may_have("updated handler %d" % handler_id, self.client.update_handler, handler_id, form)
         self.written.append("updated handler %d" % handler_id)
 
     def delete(self, handler_id, name, gone_ok=False):
         """Delete a handler; answer False where gone_ok and it was gone already."""
-        self.wrote = True
         try:
-            self.client.delete_handler(handler_id)
+            self.unanswered_may_have("deleted handler %d (%r)" % (handler_id, name), self.client.delete_handler, handler_id)
         except DmpilotError as error:
             if gone_ok and error.status == 404:
                 self.already_gone.append(dict(id=handler_id, name=name))
@@ -451,6 +451,17 @@ class HandlerState:
             raise
         self.written.append("deleted handler %d (%r)" % (handler_id, name))
         return True
+
+    def unanswered_may_have(self, done, write, *arguments):
+        """Send a write. Where no answer came (a timeout, a lost connection) or the server failed, it may have been applied
+        all the same: the run's record says so, so that the failure reports changed and what may have been written."""
+        self.wrote = True
+        try:
+            return write(*arguments)
+        except DmpilotError as error:
+            if error.status is None or error.status >= 500:
+                self.written.append("may have %s (the request got no answer, or the server failed on it)" % done)
+            raise
 
     # Reading back.
 
@@ -500,7 +511,8 @@ class HandlerState:
         if self.update_mode is None:
             self.update_mode = self.probe_cache.get() if self.probe_cache is not None else None
         if self.update_mode is None:
-            self.update_mode = UpdateProbe(self.client, self.clock, self.warnings, self.written, self.update_strategy).run()
+            self.update_mode = UpdateProbe(self.client, self.clock, self.warnings, self.written, self.update_strategy,
+                                           keep=self.claimed).run()
             if self.probe_cache is not None:
                 self.probe_cache.put(self.update_mode)
         return self.update_mode == FAITHFUL
@@ -515,7 +527,8 @@ class HandlerState:
 class UpdateProbe:
     """Create a throwaway handler, update it, read it back, delete it; remove the probes that killed runs left behind."""
 
-    def __init__(self, client, clock, warnings, written, update_strategy="auto"):
+    def __init__(self, client, clock, warnings, written, update_strategy="auto", keep=()):
+        self.keep = keep  # the handlers that the task itself names: never removed as a leftover, whatever they look like
         self.client = client
         self.clock = clock
         self.warnings = warnings
@@ -593,7 +606,7 @@ class UpdateProbe:
 
     def remove_left_behind(self, probes, own_id):
         """Probes of this collection older than PROBE_LEFTOVER_AGE, which killed runs left: removed, and reported."""
-        left_behind = [handler for handler in probes if handler["id"] != own_id and is_probe(handler)
+        left_behind = [handler for handler in probes if handler["id"] != own_id and handler["id"] not in self.keep and is_probe(handler)
                        and self.clock() - probe_stamp(handler) > PROBE_LEFTOVER_AGE]
         for handler in left_behind:
             if self.remove([handler["id"]]):

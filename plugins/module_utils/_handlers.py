@@ -259,7 +259,7 @@ def check_fields_belong(settings, handler_type):
 def check_complete(settings, handler_type, action):
     missing = [name for name in field_names(handler_type) if name not in settings]
     if missing:
-        raise InvalidHandler("%s: a %s handler needs %s, and %s %s missing." % (
+        raise InvalidHandler("%s: a handler of type %s needs %s, and %s %s missing." % (
             ", ".join(option_label(name) for name in missing), handler_type, " and ".join(field_names(handler_type)),
             " and ".join(missing), "is" if len(missing) == 1 else "are") + " Give %s %s." % ("it" if len(missing) == 1 else "them", action))
 

@@ -22,6 +22,7 @@ class Tally:
         self.verdicts = dict((kind, [0, 0]) for kind in VERDICT_KINDS)  # kind -> [passed, failed]
         self.outputs = 0
         self.found = 0
+        self.model_based = []  # the model-based test's own figures (test_model_based.py)
 
     def add(self, entry):
         if entry["kind"] == "secrets":
@@ -32,7 +33,8 @@ class Tally:
 
     def line(self):
         counts = "; ".join("%s %d passed, %d failed" % (kind, passed, failed) for kind, (passed, failed) in self.verdicts.items())
-        return "reliability: %s; secrets checked %d canaries x %d outputs, %d found" % (counts, CANARY_COUNT, self.outputs, self.found)
+        line = "reliability: %s; secrets checked %d canaries x %d outputs, %d found" % (counts, CANARY_COUNT, self.outputs, self.found)
+        return "; ".join([line] + [figures.replace("model-based: ", "model-based ", 1) for figures in self.model_based])
 
 
 TALLY = Tally()
@@ -44,10 +46,12 @@ def pytest_runtest_logreport(report):
     for name, value in report.user_properties:
         if name == PROPERTY:
             TALLY.add(value)
+        elif name == "model-based":
+            TALLY.model_based.append(value)
 
 
 def pytest_terminal_summary(terminalreporter):
-    if TALLY.outputs or any(passed + failed for passed, failed in TALLY.verdicts.values()):
+    if TALLY.outputs or TALLY.model_based or any(passed + failed for passed, failed in TALLY.verdicts.values()):
         terminalreporter.write_line(TALLY.line())
 
 
