@@ -300,7 +300,7 @@ def test_a_type_change_sends_the_type_with_all_its_fields():
 
 def test_a_type_change_needs_every_field_of_the_new_type():
     wanted = wanted_handler("Ops", "telegram", None, {"telegram": VALID["telegram"]})
-    with pytest.raises(InvalidHandler, match="a telegram handler needs telegram and telegram_chat_id, and telegram_chat_id is missing. "
+    with pytest.raises(InvalidHandler, match="a handler of type telegram needs telegram and telegram_chat_id, and telegram_chat_id is missing. "
                                              "Give it to change its type to telegram"):
         handlers.changed_fields(wanted, current("webhook"))
 
