@@ -40,7 +40,7 @@ export PATH := $(BIN):$(PATH)
 export PY_COLORS := 0
 
 .PHONY: help demo test test-stages quick venv demo-venv source-tree tarball install pytest unit units integration smoke nox ee docs \
-	docs-check docs-lint lint sanity changelog changelog-lint bench bench-quick clean
+	docs-check docs-lint docsite lint sanity changelog changelog-lint bench bench-quick live soak clean
 
 demo: demo-venv ## Build and install the collection in build/venv-demo, start the simulator, run the demo playbook
 	@rm -rf build/demo
@@ -64,7 +64,7 @@ test: ## Every check, as CI runs it; each stage says what it runs, and the stage
 	@status=0; STAGE_TIMES=$(STAGE_TIMES_FILE) $(MAKE) --no-print-directory PYTHON=$(PYTHON) test-stages || status=$$?; \
 		$(PYTHON) tools/stage.py --report $(STAGE_TIMES_FILE); exit $$status
 
-test-stages: venv source-tree install docs-check docs-lint changelog-lint lint ee nox units pytest integration sanity smoke bench-quick
+test-stages: venv source-tree install docs-check docs-lint docsite changelog-lint lint ee nox units pytest integration sanity smoke bench-quick
 
 quick: ## The quick path while developing: docs-check, lint and the unit tests
 	@mkdir -p build && rm -f $(STAGE_TIMES_FILE)
@@ -95,10 +95,12 @@ install: venv ## Build the tarball and install it in build/installed, for the te
 		'rm -f build/dmpilot-cloud-*.tar.gz && $(BIN)/ansible-galaxy collection build --force --output-path build . && \
 		rm -rf $(INSTALLED) && $(BIN)/ansible-galaxy collection install --force -p $(INSTALLED) $(TARBALL)'
 
-# What ansible-test does not run: the tarball as users install it, and the reliability suite, on both cores.
-pytest: venv source-tree install ## The tarball test and the reliability suite (ansible-test runs the unit and integration tiers)
-	$(STAGE) pytest -m "the installed tarball and the reliability suite (faults, safe writes, bad and random inputs, concurrency)" -- \
-		$(BIN)/python -m pytest -n 2 --dist loadgroup tests/integration/test_installed.py tests/reliability
+# What ansible-test does not run: the tarball as users install it, the examples and the demo on every server profile, and
+# the reliability suite, on both cores.
+pytest: venv source-tree install ## The tarball test, the examples, the demo and the reliability suite (ansible-test runs the unit and integration tiers)
+	$(STAGE) pytest -m "the installed tarball, the tombstones, every documentation example and the demo on every server profile, and the reliability suite (faults, safe writes, bad and random inputs, concurrency)" -- \
+		$(BIN)/python -m pytest -n 2 --dist loadgroup tests/integration/test_installed.py tests/integration/test_tombstones.py \
+		tests/integration/test_examples.py tests/integration/test_demo.py tests/reliability
 
 # ansible-test as a maintainer runs it, from a staged ansible_collections/dmpilot/cloud tree (tools/run_ansible_test.py).
 units: venv ## ansible-test units
@@ -141,6 +143,11 @@ docs-lint: venv source-tree
 	$(STAGE) docs-lint -m "the docsite guide and plugin docs, as the Ansible docsite builds them" -- \
 		$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(SOURCE_TREE)
 
+# The docsite as community collections build theirs (antsibull-docs, Sphinx), offline, then read in a headless Chromium.
+docsite: venv source-tree ## Build the docsite in build/docsite and check every page in a headless Chromium
+	$(STAGE) docsite -m "the docsite (antsibull-docs, Sphinx, no warning), checked in headless Chromium: options, links, search, screenshots" -- \
+		bash -c '$(BIN)/python tools/docsite.py && $(BIN)/python tools/check_docsite.py'
+
 lint: venv source-tree
 	$(STAGE) lint -m "ansible-lint, production profile" -- \
 		env ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/ansible-lint
@@ -166,6 +173,18 @@ bench: install source-tree
 # One repetition at small sizes, so that the benchmarks cannot rot; a missed target only warns.
 bench-quick: install source-tree
 	$(STAGE) bench-quick -m "the benchmarks, one repetition at small sizes" -- $(BIN)/python -m tests.bench.run --quick
+
+# The live test against a real dmpilot account: DMPILOT_API_URL and DMPILOT_API_KEY, or tests/integration/integration_config.yml
+# (copy its .template). Never part of make test, whose integration lanes run the same playbook against every simulator
+# profile (the `live` target). Without credentials it prints one "not run" line. LIVE_ARGS=--remove-leftovers first deletes,
+# by id, the handlers named "dmpilot.cloud live ..." that an earlier run left.
+live: venv source-tree ## The live test against a real account (DMPILOT_API_URL, DMPILOT_API_KEY); says "not run" without them
+	PYTHONPATH=$(CURDIR)/build/collections $(BIN)/python -m tests.integration.live $(LIVE_ARGS)
+
+# The model-based test of the state logic (tests/reliability/test_model_based.py) with fresh seeds until the time is up;
+# make test runs it with a fixed seed. SOAK_SECONDS=600 make soak.
+soak: venv source-tree ## The model-based test of the state logic, fresh seeds, for SOAK_SECONDS (default 600)
+	$(BIN)/python tools/soak.py
 
 clean: ## Remove build/ (the virtualenvs too) and the test outputs
 	rm -rf build tests/output .pytest_cache .hypothesis
