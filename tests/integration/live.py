@@ -147,7 +147,7 @@ def main(argv=None):
     returncode, leaked, output = run(api_url, api_key, options.remove_leftovers, options.verbose)
     problems = (["ansible-playbook exited with %d" % returncode] if returncode else []) + ["in clear in the output: %s" % name for name in leaked]
     say("%s in %d s against %s; output in %s" % ("FAILED" if problems else "passed", time.monotonic() - started, api_url,
-                                               os.path.relpath(str(output), str(REPO))))
+                                                 os.path.relpath(str(output), str(REPO))))
     for problem in problems:
         say("  " + problem)
     return 1 if problems else 0

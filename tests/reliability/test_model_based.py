@@ -458,7 +458,7 @@ def stored_handlers(draw):
 def seed(server, handler):
     name = handler["name"]
     if name.startswith("probe:"):
-        age, _, updated = name[len("probe:"):].partition(" ")
+        age, _space, updated = name[len("probe:"):].partition(" ")
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() - int(age)))
         name = "%s %s 0123abcd%s" % (PROBE_PREFIX, stamp, " " + updated if updated else "")
     return server.seed(name, handler["type"], handler["settings"], handler["is_enabled"])

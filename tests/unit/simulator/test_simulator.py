@@ -557,7 +557,7 @@ def test_b2_delete_answers_an_empty_body_with_a_json_content_type(simulator):
     ("o'brien@example.com", "o&#39;brien@example.com"),
     ("line1\nline2\tx", "line1\nline2\tx"),
     ("nul\x00byte", "nulbyte"),
-    ("back\\slash &amp; ’typographic’ 😀", "back\\slash &amp; ’typographic’ 😀"),
+    ("back\\slash &amp; \u2019typographic\u2019 😀", "back\\slash &amp; \u2019typographic\u2019 😀"),
     ("\t\n trimmed \r\n", "trimmed"),
     ("<<b>>", ">"),
 ])
