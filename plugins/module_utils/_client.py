@@ -396,6 +396,12 @@ def backoff(attempt):
     return min(BACKOFF_FIRST_WAIT * 2 ** (attempt - 1), BACKOFF_MAX_WAIT)
 
 
+def list_cost(handlers):
+    """The requests that reading a whole list of this many handlers costs: a page per 1,000, twice beyond one page."""
+    pages = max(1, -(-handlers // PAGE_SIZE))
+    return pages if pages == 1 else 2 * pages
+
+
 def meta_of(answer):
     """A list answer's meta, or {} when it has none."""
     return answer.get("meta") if isinstance(answer.get("meta"), dict) else {}

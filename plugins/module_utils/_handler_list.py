@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils._client import PAGE_SIZE
+from ansible_collections.dmpilot.cloud.plugins.module_utils._client import list_cost
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import (
     Change,
     HandlerStateFailure,
@@ -200,7 +200,7 @@ def run(module):
             for item in items if item.options["id"] is None])
         state.saw(current, everything=True)
         changes = planned_changes(state, items, current, params["purge"])
-        state.apply([change for _label, change in changes], list_pages=max(1, -(-len(current) // PAGE_SIZE)))
+        state.apply([change for _label, change in changes], list_pages=list_cost(len(current)))
         return outcome(changes, current, module.salt)
 
     converge(module, every_handler)

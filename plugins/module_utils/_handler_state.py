@@ -753,16 +753,20 @@ class ProbeCache:
                 os.mkdir(self.directory, 0o700)
             if os.stat(self.directory).st_uid != os.getuid():
                 return  # someone else's directory: not to be trusted
-            for name in os.listdir(self.directory):  # the outcomes of earlier runs, expired
-                path = os.path.join(self.directory, name)
-                if name.startswith("update-probe-") and self.clock() - os.stat(path).st_mtime > PROBE_CACHE_SECONDS:
-                    os.remove(path)
             partial = "%s.%d" % (self.path, os.getpid())
             with open(partial, "w") as cached:
                 json.dump({"mode": mode, "learnt": self.clock()}, cached)
             os.rename(partial, self.path)
         except OSError:
-            pass
+            return
+        # Then the outcomes of earlier runs, expired; another run may be removing the same files at the same moment.
+        for name in os.listdir(self.directory):
+            path = os.path.join(self.directory, name)
+            try:
+                if name.startswith("update-probe-") and self.clock() - os.stat(path).st_mtime > PROBE_CACHE_SECONDS:
+                    os.remove(path)
+            except OSError:
+                continue
 
 
 def playbook_run():

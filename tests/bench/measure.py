@@ -39,6 +39,8 @@ NEW_SHARE = 20  # and the list module's also create one new handler for every 20
 UNIT_LABELS = {
     "uri_first_page": "`uri` GET of page 1 (1,000 per page)",
     "handler_module": "one module task",
+    "handler_module_five_tasks": "five module tasks, each changing another handler",
+    "uri_first_page_five_tasks": "five `uri` GETs of page 1",
     "info_module": "info module task",
     "handlers_module": "one list module task",
     "role": "the role (all its tasks)",
@@ -144,22 +146,32 @@ def new_items(round_index, count):
 
 # Variables of the playbook scenarios, for a number of handlers and of measured rounds. Round r asks for item r % 2
 # of a pair, so a change can be made in every round; new handlers are listed by round, 0 (the warm-up) to rounds.
+# A scenario without a warm-up starts at round 1: its variables say first_round=1, so that its first round changes too.
 
-def handler_variables(handlers, rounds=None, by_id=False, check_mode=False, change=False, update_strategy=None):  # pylint: disable=unused-argument
+def handler_variables(handlers, rounds=None, by_id=False, check_mode=False, change=False, update_strategy=None,  # pylint: disable=unused-argument
+                      first_round=0):
     """The last seeded handler, and the pair of emails the rounds ask it for."""
-    handler_id = handlers
+    variables = {"bench_handler": bench_handler(handlers, check_mode, change, first_round), "bench_by_id": by_id, "bench_check_mode": check_mode}
+    if update_strategy is not None:
+        variables["bench_update_strategy"] = update_strategy
+    return variables
+
+
+def bench_handler(handler_id, check_mode=False, change=False, first_round=0):
+    """A seeded handler, and the pair of emails that rounds ask it for: the first round run asks for a change where there is one."""
     seeded, other = seeded_email(handler_id), other_email(handler_id)
     if check_mode:
         emails = [other, other]  # nothing is stored, so the same other email is a change in every round
     elif change:
-        emails = [other, seeded]
+        emails = [other, seeded] if first_round % 2 == 0 else [seeded, other]
     else:
         emails = [seeded, seeded]
-    variables = {"bench_handler": {"id": handler_id, "name": seeded_name(handler_id), "emails": emails},
-                 "bench_by_id": by_id, "bench_check_mode": check_mode}
-    if update_strategy is not None:
-        variables["bench_update_strategy"] = update_strategy
-    return variables
+    return {"id": handler_id, "name": seeded_name(handler_id), "emails": emails}
+
+
+def five_handlers_variables(handlers, rounds=None, first_round=0):  # pylint: disable=unused-argument
+    """The last five seeded handlers, each changed in every round, for five module tasks in a row."""
+    return {"bench_handlers": [bench_handler(handler_id, change=True, first_round=first_round) for handler_id in range(handlers - 4, handlers + 1)]}
 
 
 def role_variables(handlers, rounds=None, change=False):  # pylint: disable=unused-argument
@@ -258,7 +270,10 @@ def run_playbook(context, variables):
         variables_file.write_text(json.dumps(variables), encoding="utf-8")
         env = ansible_environment(INSTALLED)
         env.update(ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS), ANSIBLE_CALLBACKS_ENABLED="bench_timer",
-                   BENCH_TIMER_OUTPUT=str(units_file), BENCH_SIMULATOR_URL=context.simulator.url)
+                   BENCH_TIMER_OUTPUT=str(units_file), BENCH_SIMULATOR_URL=context.simulator.url,
+                   # The run's own temporary directory, for the probe's shared outcome too: other runs on the machine
+                   # never touch it, so the requests counted are this run's alone.
+                   TMPDIR=workdir)
         command = [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", "-c", "local", str(PLAYBOOK), "-e", "@%s" % variables_file]
         started = time.perf_counter()
         completed = run_command(command, env, context.timeout)

@@ -16,8 +16,10 @@ How it is measured:
   - `documented`: the API as documented, without the list's search: finding a name reads the whole list.
   - `realistic, with search (b14)`: the real server's behaviour, whose list answers `search=<name>&search_by=name`, so
     finding a name costs one request at any size.
-  - `documented, update bug (b13)`: the published server code's bug, which empties the type and settings of every
-    updated handler, so that `update_strategy: auto` replaces a changed handler rather than updating it.
+  - `documented, update bug (b13)`: the bug of the published 66biolinks server code, which empties the type and
+    settings of every updated handler, so that `update_strategy: auto` replaces a changed handler rather than updating it.
+  - `documented, updates ignored (b13)`: the bug of the published 66pusher server code, which answers an update with
+    success but stores nothing: `auto` replaces there too.
   - `realistic, {rate_limit} requests per {rate_window} s window (b3)`: the real server's rate limit of {rate_limit} requests
     per window, but with a window of {rate_window} s rather than a minute, so that the row takes seconds. It takes as many
     windows and as many 429 answers as at the real limit, where each window lasts a minute. This row has a single
@@ -25,7 +27,9 @@ How it is measured:
 - Each playbook scenario is one `ansible-playbook` run of `tests/bench/playbooks/bench.yml`: a warm-up round, then
   {rounds} measured rounds (unless the details say otherwise). Each round runs the baseline and the measured unit
   side by side, each first in every other round. Figures are the medians of the measured rounds; the ratio is the
-  median of each round's measured / baseline.
+  median of each round's measured / baseline. The rows "first change of a run" and "5 module tasks of a run" have no
+  warm-up round and a single measured round, whose unit is the first of its `ansible-playbook` run to change a
+  handler: their figures are that round's.
 - **Timed**: a unit's own wall time on the controller, from the start of its (first) task to the result of its
   (last) task, recorded by `tests/bench/callback_plugins/bench_timer.py`. That covers templating, the module's run in
   a fresh Python (AnsiballZ) and its HTTP requests, but not `ansible-playbook`'s start-up, shown apart in the
@@ -36,12 +40,19 @@ How it is measured:
 - **Requests** come from the simulator's request log, taken for each unit; every measured round must make the
   same number. A request answered 429 counts as a request, but not as a write. Where the target is a bound
   (`≤`), it is an issue's figure, and "expected" is what the collection's docs say it makes.
-- **The update probe**: before the first in-place update of a module run, the module learns whether the server
-  stores updates faithfully. It creates a throwaway `internal_notification` handler, updates it, reads it back with
-  a search of the probes' name (the whole list on a server without search) and deletes it: 3 writes and 1 read on a
-  server with search. An unchanged run, check mode and `update_strategy: recreate` never probe. The rows "one field
-  changed" show it: `auto` on a faithful server is the probe and an update; on a server with the update bug it is the
-  probe and a replacement (create, read back, delete the old); `recreate` is the replacement without the probe.
+- **The whole list** costs 1 request up to 1,000 handlers; beyond, the collection reads every page twice (2 requests
+  per 1,000 handlers), so that a handler that moved between pages while they were read is not missed.
+- **The update probe**: before the first in-place update of an `ansible-playbook` run, the collection learns whether
+  the server stores updates faithfully. It creates a throwaway `internal_notification` handler, updates it, reads it
+  back with a search of the probes' name (the whole list on a server without search) and deletes it: 3 writes and
+  1 read on a server with search. The outcome is shared by the later tasks of the same run that use the same
+  `api_url` and key (for 5 minutes at most), so a run pays the probe once. An unchanged run, check mode and
+  `update_strategy: recreate` never probe. Since a scenario's rounds run in one `ansible-playbook` run, the probe
+  falls in the warm-up round of the rows "one field changed" and of the list module and the role, and their measured
+  rounds do not probe. Its cost is in the rows "first change of a run": `auto` on a faithful server is the probe and
+  an update; on a server with the update bug it is the probe and a replacement (create, read back, delete the old);
+  `recreate` is the replacement without the probe. The rows "5 module tasks of a run" are five tasks in a row, each
+  changing another handler, the first of them probing for the run.
 - The client's own cost: a fresh Python, without Ansible, imports the collection's client from the installed tarball
   and lists every handler, timed from the import to the last page decoded (Python's start-up left out). Its
   baseline does the same with `requests` and a loop over the pages.

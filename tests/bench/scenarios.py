@@ -2,10 +2,15 @@
 
 run.py measures every row, checks it against its targets here, and report.py prints it. The targets come from
 issue 6 (the module against `uri`), issue 10 (finding a name with the server's search; the update probe's cost,
-published) and issue 11 (the list module, and the role as one task on it). A request count an issue does not fix is
-the one the docs give: a read-back after every write, no write in check mode, one list request per 1,000 handlers,
-and, before the first in-place update of a module run, the update probe (create a throwaway handler, update it, read
-it back by a search, delete it).
+published), issue 11 (the list module, and the role as one task on it) and issue 18 (five module tasks of a run that
+each change a handler: the probe once per run). A request count an issue does not fix is the one the docs give: a
+read-back after every write, no write in check mode, the whole list in 1 request up to 1,000 handlers and, beyond, every
+page read twice (2 per 1,000), and, before the first in-place update of an ansible-playbook run, the update probe
+(create a throwaway handler, update it, read it back by a search, delete it), whose outcome the run's later tasks share.
+
+A playbook scenario's rounds run in one ansible-playbook process, so the warm-up round pays the run's probe and the
+measured rounds of a change do not probe; the scenarios "first change of a run" have no warm-up and one measured round,
+and measure the probe's cost.
 """
 
 import dataclasses
@@ -16,6 +21,7 @@ from tests.bench.measure import (
     ClientCost,
     Playbook,
     SimulatorPages,
+    five_handlers_variables,
     handler_variables,
     list_changes,
     list_new,
@@ -31,6 +37,7 @@ RATE_WINDOW = 2  # seconds: a shortened window, so that the row takes seconds wh
 NEW_UNDER_RATE_LIMIT = 150
 ISSUE_11_LIST_LIMIT = 25  # requests, for 100 handlers with 10 changed and 5 new
 ISSUE_11_NEW_LIMIT = 170  # requests, 429 answers included, for 150 new handlers under 60 requests a window
+ISSUE_18_FIVE_TASKS_LIMIT = 19  # requests, for five module tasks of a run that each change a handler (35 when each probed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +55,8 @@ class Server:
 
 DOCUMENTED = Server("documented")
 REALISTIC = Server("realistic, with search (b14)", "realistic", search=True)
-MANGLING = Server("documented, update bug (b13)", "documented", (("b13_update_bug", True),))
+MANGLING = Server("documented, update bug (b13)", "documented", (("b13_update_mode", "mangled"),))
+IGNORING = Server("documented, updates ignored (b13)", "documented", (("b13_update_mode", "ignored"),))
 RATE_LIMITED = Server("realistic, %d requests per %d s window (b3)" % (RATE_LIMIT, RATE_WINDOW), "realistic",
                       (("b3_rate_limit", True), ("rate_limit", RATE_LIMIT), ("rate_window", RATE_WINDOW)), search=True)
 
@@ -69,14 +77,28 @@ class Requests:
     limit_source: str = ""  # where the limit comes from, such as "issue 11"
 
 
+def list_reads(handlers):
+    """The collection's read of the whole list: 1 request up to 1,000 handlers; beyond, every page is read twice (2 per
+    1,000), so that a handler that moved between pages while they were read is in one of the two reads."""
+    return pages(handlers) if pages(handlers) == 1 else 2 * pages(handlers)
+
+
+LIST_RULE = "1 up to 1,000 handlers, 2 per 1,000 beyond"
+
+
 # What finding one handler by name costs: one search where the server has it (the answer holds one name of the
 # benchmark's), else the whole list, which a server without search answers instead.
 def find_by_name(server, handlers):
-    return 1 if server.search else pages(handlers)
+    return 1 if server.search else list_reads(handlers)
 
 
-# The update probe: create a throwaway handler, update it, read it back (and any left behind) by a search of the
-# probes' name prefix, which a server without search answers with the whole list, the probe included; delete it.
+def find_rule(server):
+    return "1 search" if server.search else "the list"
+
+
+# The update probe, once per ansible-playbook run (and api_url and key): create a throwaway handler, update it, read it
+# back (and any left behind) by a search of the probes' name prefix, which a server without search answers with the
+# whole list, the probe included; delete it.
 PROBE_WRITES = 3
 
 
@@ -85,40 +107,63 @@ def probe(server, handlers):
 
 
 def verify_reads(handlers, written):
-    """The list module verifies its writes with the whole list, or a read of each written handler where that is fewer."""
-    return min(pages(handlers), written)
+    """The list module verifies its writes with the whole list, or a read of each written handler where that costs fewer
+    requests than reading the whole list (its pages, twice beyond one page)."""
+    return min(list_reads(handlers), written)
 
 
-LIST_PAGES = Requests(pages, lambda handlers: 0, "1 per 1,000 handlers")
+LIST_PAGES = Requests(list_reads, lambda handlers: 0, "the list: " + LIST_RULE)
+RAW_PAGES = Requests(pages, lambda handlers: 0, "1 per 1,000 handlers")
 ONE_READ = Requests(lambda handlers: 1, lambda handlers: 0, "1 at any size")
 ONE_SEARCH = Requests(lambda handlers: 1, lambda handlers: 0, "1 search by name, at any size")
-CHECK = Requests(pages, lambda handlers: 0, "list pages, no write")
+CHECK = Requests(list_reads, lambda handlers: 0, "the list (%s), no write" % LIST_RULE)
 
 
-def update_after_probe(server):
+def update(server):
+    return Requests(lambda handlers: find_by_name(server, handlers) + 2, lambda handlers: 1,
+                    "find by name (%s), the update, its read-back by id; the run probed in its warm-up round" % find_rule(server))
+
+
+def update_first_in_run(server):
     return Requests(lambda handlers: find_by_name(server, handlers) + probe(server, handlers) + 2, lambda handlers: PROBE_WRITES + 1,
-                    "find by name (%s), the probe (3 writes, %s), the update, its read-back by id"
-                    % ("1 search" if server.search else "list pages", "1 search" if server.search else "list pages"))
+                    "find by name (%s), the run's probe (3 writes, %s), the update, its read-back by id"
+                    % (find_rule(server), find_rule(server)))
 
 
-RECREATE = Requests(lambda handlers: pages(handlers) + 1 + pages(handlers) + 1, lambda handlers: 2,
-                    "find by name (list pages), create, read back by name (list pages), delete the old; no probe")
-REPLACE_AFTER_PROBE = Requests(lambda handlers: pages(handlers) + probe(DOCUMENTED, handlers) + 1 + pages(handlers) + 1,
-                               lambda handlers: PROBE_WRITES + 2,
-                               "find by name (list pages), the probe (3 writes, list pages), create, read back by name "
-                               "(list pages), delete the old")
+# A replacement: create the new handler, read it back with the others of its name (the old one included), delete the old.
+def replace(handlers):
+    return 1 + list_reads(handlers + 1) + 1
+
+
+RECREATE = Requests(lambda handlers: list_reads(handlers) + replace(handlers), lambda handlers: 2,
+                    "find by name (the list), create, read back by name (the list), delete the old; no probe")
+REPLACE = Requests(lambda handlers: list_reads(handlers) + replace(handlers), lambda handlers: 2,
+                   "find by name (the list), create, read back by name (the list), delete the old; the run probed in its warm-up round")
+REPLACE_FIRST_IN_RUN = Requests(lambda handlers: list_reads(handlers) + probe(DOCUMENTED, handlers) + replace(handlers),
+                                lambda handlers: PROBE_WRITES + 2,
+                                "find by name (the list), the run's probe (3 writes, the list), create, read back by name "
+                                "(the list), delete the old")
+FIVE_TASKS = 5
+FIVE_UPDATES_FIRST_IN_RUN = Requests(lambda handlers: probe(DOCUMENTED, handlers) + FIVE_TASKS * (list_reads(handlers) + 2),
+                                     lambda handlers: PROBE_WRITES + FIVE_TASKS,
+                                     "the run's probe once (3 writes, the list), then per task: find by name (the list), "
+                                     "the update, its read-back by id",
+                                     limit=lambda handlers: ISSUE_18_FIVE_TASKS_LIMIT, limit_source="issue 18")
+FIVE_REPLACEMENTS_FIRST_IN_RUN = Requests(lambda handlers: probe(DOCUMENTED, handlers) + FIVE_TASKS * (list_reads(handlers) + replace(handlers)),
+                                          lambda handlers: PROBE_WRITES + 2 * FIVE_TASKS,
+                                          "the run's probe once (3 writes, the list), then per task: find by name (the "
+                                          "list), create, read back by name (the list), delete the old")
 ROLE_UNCHANGED = Requests(lambda handlers: 1, lambda handlers: 0, "1, the list")
-ROLE_CHANGES = Requests(lambda handlers: pages(handlers) + probe(DOCUMENTED, handlers) + role_changes(handlers)
-                        + verify_reads(handlers, role_changes(handlers)),
-                        lambda handlers: PROBE_WRITES + role_changes(handlers),
-                        "the list, the probe (3 writes, the list), per change 1 update, the list again to verify")
-LIST_UNCHANGED = Requests(pages, lambda handlers: 0, "the list: 1 per 1,000 handlers")
-LIST_SOME_CHANGED = Requests(lambda handlers: pages(handlers) + probe(DOCUMENTED, handlers) + list_changes(handlers)
-                             + list_new(handlers) + verify_reads(handlers, list_changes(handlers) + list_new(handlers)),
-                             lambda handlers: PROBE_WRITES + list_changes(handlers) + list_new(handlers),
-                             "the list, the probe (3 writes, the list), 1 update or create each, the list again to verify",
+ROLE_CHANGES = Requests(lambda handlers: list_reads(handlers) + role_changes(handlers) + verify_reads(handlers, role_changes(handlers)),
+                        role_changes,
+                        "the list, per change 1 update, the list again to verify; the run probed in its warm-up round")
+LIST_UNCHANGED = Requests(list_reads, lambda handlers: 0, "the list: " + LIST_RULE)
+LIST_SOME_CHANGED = Requests(lambda handlers: list_reads(handlers) + list_changes(handlers) + list_new(handlers)
+                             + verify_reads(handlers, list_changes(handlers) + list_new(handlers)),
+                             lambda handlers: list_changes(handlers) + list_new(handlers),
+                             "the list, 1 update or create each, the list again to verify; the run probed in its warm-up round",
                              limit=lambda handlers: ISSUE_11_LIST_LIMIT, limit_source="issue 11, for 100 handlers")
-LIST_CHECK = Requests(pages, lambda handlers: 0, "the list only, 1 per 1,000 handlers (issue 11): no probe, no write")
+LIST_CHECK = Requests(list_reads, lambda handlers: 0, "the list only (%s; issue 11): no probe, no write" % LIST_RULE)
 NEW_RATE_LIMITED = Requests(lambda handlers: 1 + handlers + 1, lambda handlers: handlers,
                             "the list, 1 create each, the list again to verify; and a 429 at the end of each window",
                             limit=lambda handlers: ISSUE_11_NEW_LIMIT, limit_source="issue 11, for 150 new, 429 answers included")
@@ -127,6 +172,10 @@ NEW_RATE_LIMITED = Requests(lambda handlers: 1 + handlers + 1, lambda handlers: 
 MODULE_BY_NAME = Playbook("uri_first_page", "handler_module", handler_variables, changes=False)
 MODULE_BY_ID = Playbook("uri_first_page", "handler_module", functools.partial(handler_variables, by_id=True), changes=False)
 MODULE_CHANGE = Playbook("uri_first_page", "handler_module", functools.partial(handler_variables, change=True), changes=True)
+MODULE_FIRST_CHANGE = Playbook("uri_first_page", "handler_module", functools.partial(handler_variables, change=True, first_round=1),
+                               changes=True)
+FIVE_MODULE_TASKS_FIRST_CHANGE = Playbook("uri_first_page_five_tasks", "handler_module_five_tasks",
+                                          functools.partial(five_handlers_variables, first_round=1), changes=True)
 MODULE_RECREATE = Playbook("uri_first_page", "handler_module",
                            functools.partial(handler_variables, change=True, update_strategy="recreate"), changes=True)
 MODULE_CHECK_MODE = Playbook("uri_first_page", "handler_module", functools.partial(handler_variables, check_mode=True), changes=True)
@@ -169,6 +218,9 @@ class Scenario:
         return "none (reported)"
 
 
+# The first unit of an ansible-playbook run is the one that probes: no warm-up round, and one measured round.
+FIRST_OF_A_RUN = {"warm_up": False, "rounds": 1}
+
 SCENARIOS = [
     Scenario("module, unchanged, by name", 10, 10, MODULE_BY_NAME, LIST_PAGES, max_ratio=1.15),
     Scenario("module, unchanged, by name", 1000, 100, MODULE_BY_NAME, LIST_PAGES),
@@ -176,12 +228,23 @@ SCENARIOS = [
     Scenario("module, unchanged, by name", 10000, 1000, MODULE_BY_NAME, ONE_SEARCH, server=REALISTIC),
     Scenario("module, unchanged, by `id`", 10, 10, MODULE_BY_ID, ONE_READ),
     Scenario("module, unchanged, by `id`", 10000, 1000, MODULE_BY_ID, ONE_READ),
-    Scenario("module, one field changed, by name (auto: probe, update)", 10, 10, MODULE_CHANGE, update_after_probe(DOCUMENTED)),
-    Scenario("module, one field changed, by name (auto: probe, update)", 10000, 1000, MODULE_CHANGE, update_after_probe(DOCUMENTED)),
-    Scenario("module, one field changed, by name (auto: probe, update)", 10000, 1000, MODULE_CHANGE, update_after_probe(REALISTIC),
-             server=REALISTIC),
+    Scenario("module, one field changed, by name (auto: update)", 10, 10, MODULE_CHANGE, update(DOCUMENTED)),
+    Scenario("module, one field changed, by name (auto: update)", 10000, 1000, MODULE_CHANGE, update(DOCUMENTED)),
+    Scenario("module, one field changed, by name (auto: update)", 10000, 1000, MODULE_CHANGE, update(REALISTIC), server=REALISTIC),
+    Scenario("module, first change of a run, by name (auto: probe, update)", 10, 10, MODULE_FIRST_CHANGE, update_first_in_run(DOCUMENTED),
+             **FIRST_OF_A_RUN),
+    Scenario("module, first change of a run, by name (auto: probe, update)", 10000, 1000, MODULE_FIRST_CHANGE,
+             update_first_in_run(DOCUMENTED), **FIRST_OF_A_RUN),
+    Scenario("module, first change of a run, by name (auto: probe, update)", 10000, 1000, MODULE_FIRST_CHANGE,
+             update_first_in_run(REALISTIC), server=REALISTIC, **FIRST_OF_A_RUN),
     Scenario("module, one field changed, by name (recreate: no probe)", 10, 10, MODULE_RECREATE, RECREATE, server=MANGLING),
-    Scenario("module, one field changed, by name (auto: probe, replace)", 10, 10, MODULE_CHANGE, REPLACE_AFTER_PROBE, server=MANGLING),
+    Scenario("module, one field changed, by name (auto: replace)", 10, 10, MODULE_CHANGE, REPLACE, server=MANGLING),
+    Scenario("module, first change of a run, by name (auto: probe, replace)", 10, 10, MODULE_FIRST_CHANGE, REPLACE_FIRST_IN_RUN,
+             server=MANGLING, **FIRST_OF_A_RUN),
+    Scenario("5 module tasks of a run, each changing another handler (auto: probe once, updates)", 10, 10, FIVE_MODULE_TASKS_FIRST_CHANGE,
+             FIVE_UPDATES_FIRST_IN_RUN, **FIRST_OF_A_RUN),
+    Scenario("5 module tasks of a run, each changing another handler (auto: probe once, replacements)", 10, 10,
+             FIVE_MODULE_TASKS_FIRST_CHANGE, FIVE_REPLACEMENTS_FIRST_IN_RUN, server=IGNORING, **FIRST_OF_A_RUN),
     Scenario("module, check mode, one field to change", 10, 10, MODULE_CHECK_MODE, CHECK),
     Scenario("info module, listing everything", 10000, 1000, INFO_ALL, LIST_PAGES),
     Scenario("list module, all unchanged", 100, 100, LIST_ALL_UNCHANGED, LIST_UNCHANGED),
@@ -192,7 +255,7 @@ SCENARIOS = [
     Scenario("role, converging every handler, all unchanged", 100, 20, ROLE_ALL_UNCHANGED, ROLE_UNCHANGED, max_ratio=3.0),
     Scenario("role, converging every handler, 1 in 10 changed", 100, 20, ROLE_SOME_CHANGED, ROLE_CHANGES, max_ratio=1.5),
     Scenario("the client's own cost, without Ansible", 10000, 1000, ClientCost(), LIST_PAGES),
-    Scenario("simulator, every page of 1,000", 10000, 1000, SimulatorPages(), LIST_PAGES, max_seconds=1.0),
+    Scenario("simulator, every page of 1,000", 10000, 1000, SimulatorPages(), RAW_PAGES, max_seconds=1.0),
 ]
 
 

@@ -1,9 +1,9 @@
 """A callback for the benchmarks: the wall time of each task, or of each run of a role's tasks, and its API requests.
 
-A unit is one task, or a run of consecutive tasks of one role from one included file, timed from the start of its
-first task to the last result of its last one, in the controller's process. So it leaves out ansible-playbook's
+A unit is the run of consecutive tasks of one included file (one task, several, or a role's), timed from the start of
+its first task to the last result of its last one, in the controller's process. So it leaves out ansible-playbook's
 start-up and the work between units. Each unit records the `bench_step` loop item of the include it came from
-(playbooks/bench.yml), which tells the two runs of a role in a row apart. Its API requests are the simulator's
+(playbooks/bench.yml), which tells two runs of the same file in a row apart. Its API requests are the simulator's
 request log, taken (and cleared) when the next unit starts, outside any timed interval. Include tasks are
 structural: they end a unit and are not timed.
 """
@@ -18,7 +18,7 @@ from ansible.plugins.callback import CallbackBase
 DOCUMENTATION = r"""
 name: bench_timer
 type: aggregate
-short_description: Time each task or role run, and count its API requests from the dmpilot simulator's log
+short_description: Time each included file's run of tasks (one task, several, a role), and count its API requests from the dmpilot simulator's log
 description:
   - Writes the units it timed to a JSON file when the playbook ends.
 options:
@@ -53,7 +53,7 @@ class CallbackModule(CallbackBase):
         role = task._role.get_name() if task._role else None  # pylint: disable=protected-access
         step = task.get_vars().get("bench_step")
         step = [int(step[0]), str(step[1])] if step else None
-        if self.unit is not None and role is not None and (self.unit["role"], self.unit["step"]) == (role, step):
+        if self.unit is not None and step is not None and (self.unit["role"], self.unit["step"]) == (role, step):
             self.unit["tasks"] += 1
             return
         self.close_unit()

@@ -150,3 +150,13 @@ def test_expired_outcomes_of_earlier_runs_are_removed_when_one_is_put(tmp_path):
     cache(tmp_path, run="2 2", clock=clock).put(IGNORED)
     assert old not in files(tmp_path) and len(files(tmp_path)) == 1
     assert cache(tmp_path, run="2 2", clock=clock).get() == IGNORED
+
+
+def test_an_outcome_is_kept_when_another_run_removes_an_expired_file_at_the_same_moment(tmp_path, monkeypatch):
+    """Two runs of one controller (an AWX node) clean the expired outcomes at once: a file listed, then gone, must not
+    cost this run its own outcome (found by the benchmarks: the later tasks of the run probed again)."""
+    real_listdir = os.listdir
+    monkeypatch.setattr(_handler_state.os, "listdir", lambda path: real_listdir(path) + ["update-probe-gone-meanwhile.json"])
+    shared = cache(tmp_path)
+    shared.put(IGNORED)
+    assert shared.get() == IGNORED
