@@ -30,7 +30,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state impor
     run,
 )
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, TYPE_NAMES, field_names
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import normalize_handler, wanted_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import declared, normalize_handler, wanted_handler
 
 SALT = "api-key"
 API_URL = "https://dmpilot.example/api"
@@ -1440,3 +1440,75 @@ def test_a_refusal_after_a_leftover_probe_was_deleted_does_not_say_nothing_was_c
     assert "deleted the throwaway handler %d" % leftover in message
     assert "cannot disable a handler through its API" in message
     assert "Nothing was changed" not in message, "the message says nothing was changed, and that a handler was deleted"
+
+
+# Issue 18, point 5: replacing a confirmed email handler on a server that confirms addresses stops its alerts until the
+# owner confirms again. auto does not do it (it keeps the old handler); recreate does it, and warns.
+
+def confirmed_email_on_a_breaking_server():
+    client = FakeClient(update_mode=MANGLED, email_confirmation=True)
+    old_id = client.seed("Ops mail", "email", {"email": EMAIL}, is_enabled=1)  # confirmed: is_enabled 1, not 2
+    return client, old_id
+
+
+def test_auto_keeps_a_confirmed_email_handler_whose_replacement_would_wait_for_confirmation_again():
+    client, old_id = confirmed_email_on_a_breaking_server()
+    before = copy.deepcopy(client.stored[old_id])
+    module = finished(FakeModule(client, id=old_id, name="Ops mail (on call)", email=EMAIL, update_strategy="auto"))
+    assert module.exited is None
+    message = module.failed["msg"]
+    assert "confirmed its address" in message and "waits for the owner to confirm the address again" in message
+    assert "update_strategy: recreate" in message
+    assert client.stored == {old_id: before}, "the old handler must be kept as it was, and the replacement deleted again"
+    assert module.failed["changed"] is True  # the replacement was created, then deleted: said in the message
+    assert "Before this failure, the task created handler" in message
+
+
+def test_auto_keeps_a_confirmed_email_handler_but_not_when_its_address_changes():
+    client, old_id = confirmed_email_on_a_breaking_server()
+    module = finished(FakeModule(client, id=old_id, email="other@example.com", update_strategy="auto"))
+    assert module.failed is None, module.failed
+    assert [handler["settings"]["email"] for handler in client.stored.values()] == ["other@example.com"]
+    assert list(client.stored) != [old_id], "replaced: a new id"
+
+
+def test_recreate_replaces_a_confirmed_email_handler_and_warns_that_it_must_be_confirmed_again():
+    client, old_id = confirmed_email_on_a_breaking_server()
+    module = finished(FakeModule(client, id=old_id, name="Ops mail 2", update_strategy="recreate"))
+    assert module.failed is None, module.failed
+    assert old_id not in client.stored and len(client.stored) == 1
+    assert any("waits for the owner of %s to confirm the address again" % EMAIL in warning for warning in module.warned), module.warned
+
+
+# Issue 18, point 13: check mode cannot know whether a server puts an address on confirmation.
+
+def test_check_mode_does_not_predict_that_a_new_email_handler_is_confirmed():
+    client = FakeClient(email_confirmation=True)
+    module = finished(FakeModule(client, check_mode=True, name="Ops mail", type="email", email=EMAIL))
+    assert client.writes() == []
+    assert module.exited["notification_handler"]["pending_confirmation"] is None
+    real = finished(FakeModule(client, name="Ops mail", type="email", email=EMAIL))
+    assert real.exited["notification_handler"]["pending_confirmation"] is True
+
+
+# Issue 18, point 15: an item without name or id is refused by the module, naming its place in the list.
+
+def test_a_list_item_without_name_or_id_is_refused_naming_its_index_before_any_request():
+    client = FakeClient()
+    module = finished(list_module(client, [list_item(name="Ops", type="webhook", webhook=HOOK), list_item(type="webhook")]), run_list)
+    assert client.calls == []
+    assert module.failed["msg"].startswith("handlers[1]: give name or id")
+
+
+# Issue 18, point 12: an export of an account whose handlers share a name carries their ids, and is accepted as it is.
+
+def test_the_export_of_handlers_that_share_a_name_is_given_back_and_changes_nothing():
+    client = FakeClient()
+    first, second = client.seed("Twin"), client.seed("Twin", settings={"webhook": HOOK2})
+    stored = [normalize_handler(client.stored[handler_id]) for handler_id in (first, second)]
+    exported = [declared(handler, with_id=True) for handler in stored]
+    assert [item["id"] for item in exported] == [first, second]
+    items = [list_item(**dict(item, webhook=handler["settings"]["webhook"])) for item, handler in zip(exported, stored)]
+    module = finished(list_module(client, items), run_list)
+    assert module.failed is None, module.failed
+    assert module.exited["changed"] is False and client.writes() == []
