@@ -571,12 +571,10 @@ class UpdateProbe:
             return self.client.create_handler({"name": name, "type": PROBE_TYPE})
         except DmpilotError as error:
             reason = ": ".join(part for part in (error.message, error.title) if part).rstrip(".")  # a title may end with one
-            maybe_created = error.status is None or error.status >= 500
-            if maybe_created:
-                self.remove_unanswered(name)
+            # A create that got no answer, or failed on the server's side, may have happened: looked up, and removed.
+            left = (error.status is None or error.status >= 500) and self.remove_unanswered(name)
             raise HandlerStateFailure("Could not learn how this dmpilot server applies updates: creating a throwaway %s handler to "
-                                      "test it failed: %s.%s %s" % (PROBE_TYPE, reason, "" if maybe_created else " Nothing was changed.",
-                                                                    self.advice(error)))
+                                      "test it failed: %s.%s %s" % (PROBE_TYPE, reason, "" if left else NOTHING_CHANGED, self.advice(error)))
 
     def advice(self, error):
         """What to do after a refused probe, fitting the update_strategy that was set."""
@@ -591,18 +589,19 @@ class UpdateProbe:
                       "handler with a new one."
 
     def remove_unanswered(self, name):
-        """After a create that timed out or failed on the server's side: delete the probe if it was created after all."""
+        """After a create that timed out or failed on the server's side: delete the probe if it was created after all.
+
+        Answer whether a throwaway handler may be left on the server (then the run's record says so, and changed).
+        """
         try:
             created = self.client.find_by_name(name)
         except DmpilotError as error:
             self.written.append("may have created the throwaway handler %r of the update test" % name)
             self.warnings.append("The throwaway handler %r of the update test may have been created, and could not be looked up "
                                  "(%s). The next test removes it; you may also delete it by hand." % (name, error))
-            return
-        for handler in created:
-            self.written.append("created the throwaway handler %d of the update test" % handler["id"])
-            if self.remove([handler["id"]]):
-                self.written[-1] += ", and deleted it again"
+            return True
+        # Found and deleted, it leaves the account as it was, like any test; one that cannot be deleted is recorded by remove().
+        return not self.remove([handler["id"] for handler in created])
 
     def remove_left_behind(self, probes, own_id):
         """Probes of this collection older than PROBE_LEFTOVER_AGE, which killed runs left: removed, and reported."""
