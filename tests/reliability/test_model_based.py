@@ -35,6 +35,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types impor
 from tests.reliability.fake_server import (
     FAITHFUL as FAITHFUL_SERVER,
     FAULTS,
+    GONE,
     MANGLED as MANGLED_SERVER,
     PAGE_SHIFT,
     RACING_CREATE,
@@ -226,6 +227,8 @@ class Judge:
         self.violations = []
         self.run_writes = [write for write in server.writes if write.by == "run"]
         self.others = server.others_ids
+        # Handlers another client deleted during the task: what the task read of them may be nothing at all.
+        self.gone_by_others = set(write.handler_id for write in server.writes if write.by != "run" and write.op == "delete")
         self.own_probes = set(write.handler_id for write in self.run_writes if write.op == "create" and write.handler_id not in before
                               and PROBE_FORMAT.match(write.name or "") and write.type == "internal_notification")
         self.named = set(handler_id for item in task["items"] for handler_id in named_ids(item, before))
@@ -347,7 +350,7 @@ class Judge:
 
     def check_absent(self, index, item):
         if item.get("id") is not None and item.get("name") is not None and item["id"] in self.before \
-                and not same_name(item["name"], self.before[item["id"]]["name"]):
+                and item["id"] not in self.gone_by_others and not same_name(item["name"], self.before[item["id"]]["name"]):
             self.check(False, "handlers[%d] is absent with id %d and a name that is not its name, and the task succeeded"
                        % (index, item["id"]))
             return
@@ -786,3 +789,11 @@ def test_the_probe_does_not_remove_a_leftover_probe_that_the_task_itself_declare
     _result, failure, _warnings = step(server, listed(dict(id=1, type="internal_notification"),
                                                       dict(name="Ops", type="webhook", settings={"webhook": HOOK2})), [])
     assert failure is not None or 1 in server.stored
+
+
+def test_an_absent_item_whose_handler_another_client_deleted_before_the_read_is_nothing_to_delete():
+    """Found by make soak (a judge's false alarm, kept as an example): handler 1 goes before the task reads it, so its id
+    names no handler and there is no name to compare: nothing to delete, no change, success."""
+    server = account((FAITHFUL_SERVER, False), ("Ops", "webhook", {"webhook": HOOK}))
+    result, failure, _warnings = step(server, single(id=1, name="Pager", state="absent"), [Fault(0, GONE, 0)])
+    assert failure is None and result["changed"] is False and server.stored == {}
