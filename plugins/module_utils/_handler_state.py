@@ -136,6 +136,7 @@ class Change:
             handler_id = None if self.replaces else self.current["id"]
             restarts = self.expected["type"] == "email" and (self.replaces or "email" in self.form)
             pending = None if restarts and not self.current["pending_confirmation"] else self.current["pending_confirmation"]
+            pending = pending if self.expected["type"] == "email" else False  # only an email address waits for confirmation
             name = stored_form(self.expected["name"]) if "name" in self.form else self.expected["name"]
             return dict(self.expected, name=name, id=handler_id, pending_confirmation=pending)
         return None

@@ -797,3 +797,12 @@ def test_an_absent_item_whose_handler_another_client_deleted_before_the_read_is_
     server = account((FAITHFUL_SERVER, False), ("Ops", "webhook", {"webhook": HOOK}))
     result, failure, _warnings = step(server, single(id=1, name="Pager", state="absent"), [Fault(0, GONE, 0)])
     assert failure is None and result["changed"] is False and server.stored == {}
+
+
+def test_check_mode_predicts_no_confirmation_for_a_pending_email_handler_turned_into_a_webhook():
+    """Found by make soak: a pending email handler (rule 8) changed to a webhook; check mode predicted it still pending.
+    step() checks that check mode predicts the real run's result."""
+    server = FakeServer(MANGLED_SERVER, True)
+    server.seed("Pager", "email", {"email": "ops@example.com"}, 2)
+    result, failure, _warnings = step(server, single(name="Pager", type="webhook", settings={"webhook": HOOK}), [])
+    assert failure is None and result["notification_handler"]["pending_confirmation"] is False
