@@ -103,10 +103,14 @@ def run_playbook(playbook, simulator, profile="documented", extra_vars=None, opt
     playbook_path = pathlib.Path(playbook) if os.path.isabs(str(playbook)) else PLAYBOOKS / playbook
     command = [ansible_command("ansible-playbook"), "-vvv", "--diff", "-i", inventory, "-c", "local",
                str(playbook_path), "-e", "@" + handle.name] + list(options)
-    env = dict(ansible_environment(collections_path), **(environment or {}))
+    # A temporary directory of its own: the modules keep the update probe's shared outcome there (ProbeCache), and a
+    # playbook's reset.yml forgets it, which must not touch another run of the same moment (the other integration lane).
+    run_tmp = tempfile.mkdtemp(prefix="run-", dir=str(OUTPUT))
+    env = dict(ansible_environment(collections_path), TMPDIR=run_tmp, **(environment or {}))
     try:
         completed = subprocess.run(command, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
                                    timeout=timeout, check=False)
     finally:
         os.unlink(handle.name)
+        shutil.rmtree(run_tmp, ignore_errors=True)
     return PlaybookRun(command, completed)
