@@ -609,14 +609,17 @@ class UpdateProbe:
         left_behind = [handler for handler in probes if handler["id"] != own_id and handler["id"] not in self.keep and is_probe(handler)
                        and self.clock() - probe_stamp(handler) > PROBE_LEFTOVER_AGE]
         for handler in left_behind:
-            if self.remove([handler["id"]]):
+            if self.remove([handler["id"]], own=False):
                 self.written.append("deleted the throwaway handler %d (%r), left by an earlier update test"
                                     % (handler["id"], handler["name"]))
                 self.warnings.append("Deleted notification handler %d (%r): a throwaway handler of an earlier update test of this "
                                      "collection, left behind by a run that was stopped." % (handler["id"], handler["name"]))
 
-    def remove(self, probe_ids):
-        """Delete probes; answer whether all of them were deleted by this call."""
+    def remove(self, probe_ids, own=True):
+        """Delete probes; answer whether all of them were deleted by this call.
+
+        One of this run's own that stays is recorded as a change; a leftover of an earlier run that stays changes nothing.
+        """
         removed = True
         for probe_id in probe_ids:
             try:
@@ -628,7 +631,8 @@ class UpdateProbe:
                 if (error.status is None or error.status >= 500) and not self.still_there(probe_id):
                     removed = True  # the delete got no answer, but it was done
                     continue
-                self.written.append("left the throwaway handler %d of the update test" % probe_id)
+                if own:
+                    self.written.append("left the throwaway handler %d of the update test" % probe_id)
                 self.warnings.append("The throwaway handler %d of the update test could not be deleted (%s). The next test "
                                      "removes it; you may also delete it by hand." % (probe_id, error))
         return removed

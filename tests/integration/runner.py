@@ -105,7 +105,8 @@ def run_playbook(playbook, simulator, profile="documented", extra_vars=None, opt
                str(playbook_path), "-e", "@" + handle.name] + list(options)
     # A temporary directory of its own: the modules keep the update probe's shared outcome there (ProbeCache), and a
     # playbook's reset.yml forgets it, which must not touch another run of the same moment (the other integration lane).
-    run_tmp = tempfile.mkdtemp(prefix="run-", dir=str(OUTPUT))
+    # (In the system's temporary directory: ansible-core's local RPC socket lives there, and a socket's path must be short.)
+    run_tmp = tempfile.mkdtemp(prefix="dmpilot-run-")
     env = dict(ansible_environment(collections_path), TMPDIR=run_tmp, **(environment or {}))
     try:
         completed = subprocess.run(command, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
