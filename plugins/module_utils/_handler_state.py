@@ -365,6 +365,9 @@ class HandlerState:
         self.warnings.append("Notification handler %r was created at the same time by this run (id %d) and by another one (id %d). "
                              "The lowest id wins: this run deleted handler %d and manages handler %d."
                              % (winner["name"], new_id, winner["id"], new_id, winner["id"]))
+        # From here the winner is the handler this run manages, never a rival again: converging it under recreate creates
+        # a replacement, whose read-back would otherwise take the winner for a racing run's handler, and so on forever.
+        self.seen.add(winner["id"])
         converge = self.plan(change.wanted, winner)
         self.apply([converge])
         change.stored = converge.stored

@@ -806,3 +806,13 @@ def test_check_mode_predicts_no_confirmation_for_a_pending_email_handler_turned_
     server.seed("Pager", "email", {"email": "ops@example.com"}, 2)
     result, failure, _warnings = step(server, single(name="Pager", type="webhook", settings={"webhook": HOOK}), [])
     assert failure is None and result["notification_handler"]["pending_confirmation"] is False
+
+
+def test_a_racing_run_under_recreate_converges_the_winner_once():
+    """Found by make soak: under recreate, a racing run creates the same handler first; converging the winner creates its
+    replacement, whose read-back took the winner for a racing run's handler again, and so on (RecursionError)."""
+    server = account((FAITHFUL_SERVER, False))
+    result, failure, _warnings = step(server, listed(dict(name="Ops", type="internal_notification", enabled=False), strategy="recreate"),
+                                      [Fault("create_handler", RACING_CREATE)])
+    assert server.fired and failure is None and result["changed"] is True
+    assert [handler["name"] for handler in server.stored.values()] == ["Ops"]
