@@ -621,7 +621,8 @@ class UpdateProbe:
     def remove(self, probe_ids, own=True):
         """Delete probes; answer whether all of them were deleted by this call.
 
-        One of this run's own that stays is recorded as a change; a leftover of an earlier run that stays changes nothing.
+        One of this run's own that stays is recorded as a change; a leftover of an earlier run that stays changes nothing,
+        but one whose delete got no answer, and which cannot be read afterwards, may be gone: that is recorded too.
         """
         removed = True
         for probe_id in probe_ids:
@@ -631,21 +632,25 @@ class UpdateProbe:
                 removed = False
                 if error.status == 404:
                     continue  # gone already: someone else deleted it
-                if (error.status is None or error.status >= 500) and not self.still_there(probe_id):
+                there = self.still_there(probe_id) if error.status is None or error.status >= 500 else True
+                if there is False:
                     removed = True  # the delete got no answer, but it was done
                     continue
                 if own:
                     self.written.append("left the throwaway handler %d of the update test" % probe_id)
-                self.warnings.append("The throwaway handler %d of the update test could not be deleted (%s). The next test "
-                                     "removes it; you may also delete it by hand." % (probe_id, error))
+                elif there is None:
+                    self.written.append("may have deleted the throwaway handler %d, left by an earlier update test" % probe_id)
+                self.warnings.append("The throwaway handler %d of the update test %s (%s). If it is still there, the next test "
+                                     "removes it; you may also delete it by hand."
+                                     % (probe_id, "could not be deleted" if there else "may not have been deleted", error))
         return removed
 
     def still_there(self, probe_id):
-        """Whether a probe whose delete got no answer is still on the server; where that cannot be read, it may be."""
+        """Whether a probe whose delete got no answer is still on the server: True, False, or None where that cannot be read."""
         try:
             return self.client.get_handler(probe_id) is not None
         except DmpilotError:
-            return True
+            return None
 
 
 def waits_for_confirmation_again(change):
