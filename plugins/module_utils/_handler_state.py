@@ -121,6 +121,7 @@ class Change:
         self.replaces = False  # set by apply() for an update the server cannot take in place
         self.new_id = None
         self.already_gone = False  # a delete that answered 404: someone else deleted the handler first
+        self.mode_unknown = False  # check mode: whether it is replaced depends on the server's way with updates, not known yet
 
     @property
     def creates(self):
@@ -136,7 +137,11 @@ class Change:
             handler_id = None if self.replaces else self.current["id"]
             restarts = self.expected["type"] == "email" and (self.replaces or "email" in self.form)
             pending = None if restarts and not self.current["pending_confirmation"] else self.current["pending_confirmation"]
-            pending = pending if self.expected["type"] == "email" else False  # only an email address waits for confirmation
+            if self.expected["type"] != "email":
+                # Updated in place, a handler keeps a stored 2 unless is_enabled is sent (rules 6, 8); a replacement starts
+                # at 1. Which of the two happens may not be known yet.
+                pending = self.current["pending_confirmation"] and not self.replaces and "is_enabled" not in self.form
+                pending = None if pending and self.mode_unknown else pending
             name = stored_form(self.expected["name"]) if "name" in self.form else self.expected["name"]
             return dict(self.expected, name=name, id=handler_id, pending_confirmation=pending)
         return None
@@ -314,6 +319,7 @@ class HandlerState:
         else:
             for change in writes:
                 change.replaces = change.action == "update" and self.update_strategy == "recreate"
+                change.mode_unknown = depends_on_update_mode(change, self.update_strategy)
             unknown = ["%r (%s)" % (change.expected["name"], "new" if change.current is None else "id %d" % change.current["id"])
                        for change in writes if depends_on_update_mode(change, self.update_strategy)]
             if unknown:

@@ -841,3 +841,12 @@ def test_a_leftover_probe_whose_delete_got_no_answer_and_cannot_be_read_may_be_g
                                       [Fault(5, TIMEOUT), Fault(6, TIMEOUT)])
     assert 1 not in server.stored and failure["changed"] is True and "may have deleted the throwaway handler 1" in failure["msg"]
     assert any("may not have been deleted" in warning for warning in warnings)
+
+
+def test_check_mode_does_not_predict_the_confirmation_of_a_pending_email_handler_turned_into_another_type():
+    """Found by make soak: on a server that takes updates in place, a pending email handler changed to another type keeps
+    its stored 2 (rules 6, 8); replaced, it would start at 1. Check mode, not knowing which, predicted false."""
+    server = FakeServer(FAITHFUL_SERVER, True)
+    server.seed("Pager", "email", {"email": "ops@example.com"}, 2)
+    result, failure, _warnings = step(server, single(name="Pager", type="internal_notification"), [])
+    assert failure is None and result["notification_handler"]["pending_confirmation"] is True
