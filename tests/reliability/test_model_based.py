@@ -850,3 +850,13 @@ def test_check_mode_does_not_predict_the_confirmation_of_a_pending_email_handler
     server.seed("Pager", "email", {"email": "ops@example.com"}, 2)
     result, failure, _warnings = step(server, single(name="Pager", type="internal_notification"), [])
     assert failure is None and result["notification_handler"]["pending_confirmation"] is True
+
+
+def test_enabling_an_email_handler_with_an_empty_stored_address_keeps_its_confirmation():
+    """Found by make soak: a disabled email handler whose stored address is empty (the server validates nothing) was
+    enabled with an update that left the address out, so a confirming server restarted the confirmation (rule 8),
+    which check mode had not predicted. The update now carries the stored address, empty or not."""
+    server = FakeServer(FAITHFUL_SERVER, True)
+    server.seed("Pager", "email", {"email": ""}, 0)
+    result, failure, _warnings = step(server, single(name="Pager", enabled=True, settings={"email": ""}), [])
+    assert failure is None and result["notification_handler"]["pending_confirmation"] is False and server.stored[1]["is_enabled"] == 1
