@@ -113,12 +113,14 @@ integration: venv ## ansible-test integration, every target, on the development 
 	$(STAGE) integration -m "ansible-test integration: every playbook target against the simulator, ansible-core 2.21, two lanes, empty HOME" -- \
 		$(BIN)/python tools/run_ansible_test.py integration --lanes --home build/home-integration
 
-# The smoke targets on the oldest supported line and on the release candidate, from the virtualenvs sanity made.
+# The smoke targets on the oldest supported line and on the release candidate, from the virtualenvs sanity made, side by
+# side (each is one process at a time, so the two cores serve both); each line's output is prefixed with its version.
+SMOKE_LINE = ( set -o pipefail; build/ansible-$(1)/bin/python tools/run_ansible_test.py integration smoke/ 2>&1 | sed -u "s/^/[$(1)] /" )
 smoke: sanity ## ansible-test integration of the smoke targets on ansible-core 2.19 and 2.22
-	$(STAGE) smoke-2.19 -m "ansible-test integration, the smoke targets (lifecycle, secrets canary, role), ansible-core 2.19" -- \
-		build/ansible-2.19/bin/python tools/run_ansible_test.py integration smoke/
-	$(STAGE) smoke-2.22 -m "ansible-test integration, the smoke targets (lifecycle, secrets canary, role), ansible-core 2.22" -- \
-		build/ansible-2.22/bin/python tools/run_ansible_test.py integration smoke/
+	$(STAGE) smoke -m "ansible-test integration, the smoke targets (lifecycle, secrets canary, role), ansible-core 2.19 and 2.22 side by side" -- \
+		bash -c '$(call SMOKE_LINE,2.19) & oldest=$$!; $(call SMOKE_LINE,2.22) & newest=$$!; status=0; \
+		wait $$oldest || { status=1; echo "smoke: ansible-core 2.19 FAILED"; }; \
+		wait $$newest || { status=1; echo "smoke: ansible-core 2.22 FAILED"; }; exit $$status'
 
 nox: venv ## The antsibull-nox sessions that run offline (antsibull-nox.toml says why the others do not)
 	$(STAGE) nox -m "antsibull-nox: lint, docs-check, license-check, extra-checks, build-import-check (Galaxy importer)" -- \
