@@ -33,6 +33,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from ansible_collections.dmpilot.cloud.plugins.module_utils import _client, _handler_list, _handler_state
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, SECRET_FIELDS, TYPE_NAMES, field_names
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import declared, masked_handler
+from tests.fake_module import FakeModule, ModuleExit
 from tests.reliability.fake_server import (
     FAITHFUL as FAITHFUL_SERVER,
     IGNORED as IGNORED_SERVER,
@@ -125,36 +126,6 @@ def enabled(raw):
 
 # Running a task as ansible-core runs a module: the params with every option, the outputs caught.
 
-class ModuleExit(Exception):
-    pass
-
-
-class FakeModule:
-    def __init__(self, client, params, check_mode):
-        self.client = client
-        self.params = params
-        self.salt = SALT
-        self.check_mode = check_mode
-        self._diff = True
-        self.warned = []
-        self.exited = None
-        self.failed = None
-
-    def settings_params(self):
-        return dict((name, self.params[name]) for name in FIELDS)
-
-    def warn(self, warning):
-        self.warned.append(warning)
-
-    def exit_json(self, **result):
-        self.exited = result
-        raise ModuleExit()
-
-    def fail_json(self, **result):
-        self.failed = result
-        raise ModuleExit()
-
-
 def options(item):
     """An item's options with every option present, as ansible-core fills them in."""
     filled = dict(id=item.get("id"), name=item.get("name"), type=item.get("type"), enabled=item.get("enabled"),
@@ -172,7 +143,7 @@ def run_task(client, task, check_mode):
     else:
         params.update(handlers=[options(item) for item in task["items"]], purge=task["purge"], delete_all_handlers=task["delete_all"])
         run = _handler_list.run
-    module = FakeModule(client, params, check_mode)
+    module = FakeModule(client, params, SALT, check_mode)
     with pytest.raises(ModuleExit):
         run(module)
     return module.exited, module.failed, module.warned

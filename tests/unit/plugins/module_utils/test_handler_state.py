@@ -31,6 +31,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state impor
 )
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, TYPE_NAMES, field_names
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import declared, normalize_handler, wanted_handler
+from tests.fake_module import FakeModule as InProcessModule, ModuleExit
 
 SALT = "api-key"
 API_URL = "https://dmpilot.example/api"
@@ -1086,35 +1087,13 @@ def test_check_mode_absent_writes_nothing():
 
 # run(): what the module reports.
 
-class ModuleExit(Exception):
-    pass
+class FakeModule(InProcessModule):
+    """The module with every option present, as ansible-core fills them in, and those given."""
 
-
-class FakeModule:
     def __init__(self, client, check_mode=False, diff=True, **params):
-        self.client = client
-        self.salt = SALT
-        self.check_mode = check_mode
-        self._diff = diff
-        self.params = dict(id=None, name=None, type=None, enabled=None, state="present", update_strategy="auto", api_key=SALT)
-        self.params.update(params)
-        self.warned = []
-        self.exited = None
-        self.failed = None
-
-    def settings_params(self):
-        return dict((key, self.params.get(key)) for key in ("email", "webhook"))
-
-    def warn(self, warning):
-        self.warned.append(warning)
-
-    def exit_json(self, **result):
-        self.exited = result
-        raise ModuleExit()
-
-    def fail_json(self, **result):
-        self.failed = result
-        raise ModuleExit()
+        every = dict(id=None, name=None, type=None, enabled=None, state="present", update_strategy="auto", api_key=SALT)
+        every.update(params)
+        super().__init__(client, every, SALT, check_mode, diff)
 
 
 def test_run_fails_with_changed_and_what_was_written_after_a_write():

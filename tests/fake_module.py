@@ -1,0 +1,34 @@
+"""An AnsibleModule stand-in for the in-process tests of the state logic (tests/unit, tests/reliability): the module's
+params and check mode as ansible-core would give them, and what it would print kept for the test to read."""
+
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS
+
+
+class ModuleExit(Exception):
+    """exit_json or fail_json was called: the module's run is over, as it is after sys.exit."""
+
+
+class FakeModule:
+    def __init__(self, client, params, salt, check_mode=False, diff=True):
+        self.client = client
+        self.params = params
+        self.salt = salt
+        self.check_mode = check_mode
+        self._diff = diff
+        self.warned = []
+        self.exited = None
+        self.failed = None
+
+    def settings_params(self):
+        return dict((name, self.params.get(name)) for name in FIELDS)
+
+    def warn(self, warning):
+        self.warned.append(warning)
+
+    def exit_json(self, **result):
+        self.exited = result
+        raise ModuleExit()
+
+    def fail_json(self, **result):
+        self.failed = result
+        raise ModuleExit()
