@@ -137,9 +137,11 @@ FAULTS = (
            for shown, reset in (("0", "0"), ("negative", "-30"), ("in the past", "1000000000"))),
     Fault("429 longer than rate_limit_timeout", EVERY_TARGET, Outcome(False, ("rate limit", "rate_limit_timeout=1"), attempts=2),
           {"status": 429, "headers": {"X-RateLimit-Reset": "1"}, "times": None}, on="write", options={"rate_limit_timeout": 1}),
-    *status_rows("%d once on a GET", (500, 502, 503), EVERY_TARGET, "read", lambda status: Outcome(True, attempts=2)),
-    *status_rows("%d once on an update or a DELETE", (500, 502, 503), RETRIED_WRITES, "write", lambda status: Outcome(True, attempts=2)),
-    *status_rows("%d once on a create", (500, 502, 503), CREATES, "write",
+    # The client treats 500, 502 and 503 alike, and its own tests try each on a read, a delete and a create over HTTP
+    # (test_client.py); here each kind of request meets one of them, so that every status reaches a playbook once.
+    *status_rows("%d once on a GET", (502,), EVERY_TARGET, "read", lambda status: Outcome(True, attempts=2)),
+    *status_rows("%d once on an update or a DELETE", (503,), RETRIED_WRITES, "write", lambda status: Outcome(True, attempts=2)),
+    *status_rows("%d once on a create", (500,), CREATES, "write",
                  lambda status: Outcome(False, ("HTTP %d" % status, NOT_RETRIED), attempts=1)),
     Fault("a timeout", EVERY_TARGET, Outcome(False, ("no answer within timeout=1 seconds",), attempts=2), {"delay": 1.5, "times": None},
           options={"timeout": 1}),

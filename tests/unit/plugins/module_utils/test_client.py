@@ -330,19 +330,21 @@ def test_a_5xx_on_a_read_is_retried(simulator, client, waits, status):
     assert [entry["status"] for entry in api_requests(simulator)] == [status, 200]
 
 
-def test_a_5xx_on_a_delete_is_retried(simulator, client):
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_5xx_on_a_delete_is_retried(simulator, client, status):
     handler_id = create(client)
-    simulator.fault(method="DELETE", status=503, body="none", times=1)
+    simulator.fault(method="DELETE", status=status, body="none", times=1)
     client.delete_handler(handler_id)
     assert simulator.handlers() == []
 
 
-def test_a_5xx_on_a_create_is_never_retried(simulator, client, waits):
-    simulator.fault(method="POST", status=500, times=1, body={"errors": [{"title": "Erreur du serveur.", "status": 500}]})
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_5xx_on_a_create_is_never_retried(simulator, client, waits, status):
+    simulator.fault(method="POST", status=status, times=1, body={"errors": [{"title": "Erreur du serveur.", "status": status}]})
     with pytest.raises(DmpilotError) as caught:
         create(client)
-    assert caught.value.status == 500
-    assert "HTTP 500: Erreur du serveur. The dmpilot server failed." in str(caught.value)
+    assert caught.value.status == status
+    assert "HTTP %d: Erreur du serveur. The dmpilot server failed." % status in str(caught.value)
     assert_readable(caught.value)
     assert "not retried" in caught.value.hint
     assert len(api_requests(simulator, "POST")) == 1
