@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import hashlib
 import hmac
 import json
@@ -378,3 +379,10 @@ def declared(handler, with_id=False):
     item.update(name=handler["name"], type=handler["type"], enabled=handler["enabled"])
     item.update(handler["settings"])
     return item
+
+
+def declaration(handlers):
+    """Handlers as the list module's handlers option: those that share a name are told apart by id, so that the list is
+    accepted when it is given back."""
+    counts = collections.Counter(handler["name"] for handler in handlers)
+    return [declared(handler, with_id=counts[handler["name"]] > 1) for handler in handlers]

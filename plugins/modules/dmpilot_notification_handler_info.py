@@ -184,11 +184,9 @@ declaration:
       returned: success
 """
 
-import collections
-
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotError
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import TYPE_NAMES
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import declared, masked_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import declaration, masked_handler
 from ansible_collections.dmpilot.cloud.plugins.module_utils._module import DmpilotModule, error_details
 
 
@@ -220,10 +218,7 @@ def main():
     handlers = [handler for handler in handlers if matches(handler, params)]
     if not params["reveal_secrets"]:
         handlers = [masked_handler(handler, module.salt) for handler in handlers]
-    # Handlers that share a name are told apart by id in the declaration, so that it is accepted when it is given back.
-    shared = set(name for name, count in collections.Counter(handler["name"] for handler in handlers).items() if count > 1)
-    module.exit_json(changed=False, notification_handlers=handlers,
-                     declaration=[declared(handler, with_id=handler["name"] in shared) for handler in handlers])
+    module.exit_json(changed=False, notification_handlers=handlers, declaration=declaration(handlers))
 
 
 if __name__ == "__main__":

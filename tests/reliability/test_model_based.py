@@ -32,7 +32,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils import _client, _handler_list, _handler_state
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, SECRET_FIELDS, TYPE_NAMES, field_names
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import declared, masked_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import declaration, masked_handler
 from tests.fake_module import FakeModule, ModuleExit
 from tests.reliability.fake_server import (
     FAITHFUL as FAITHFUL_SERVER,
@@ -580,11 +580,8 @@ class HandlerAccounts(RuleBasedStateMachine):
 def exported(server):
     """The account's declaration as the info module exports it (the same functions, not a copy): secrets masked, an id for
     the handlers that share a name, every handler listed, a leftover probe and a handler the server broke included."""
-    handlers = [masked_handler(handler, SALT) for handler in server.normalized()]
-    names = [handler["name"] for handler in handlers]
     items = []
-    for handler in handlers:
-        item = declared(handler, with_id=names.count(handler["name"]) > 1)
+    for item in declaration([masked_handler(handler, SALT) for handler in server.normalized()]):
         settings = dict((field, item.pop(field)) for field in list(item) if field not in ("id", "name", "type", "enabled"))
         items.append(dict(item, state="present", settings=settings))
     return items
