@@ -135,9 +135,10 @@ class Change:
         if self.action == "update":
             # recreate always gives the handler a new id; auto keeps it unless the server mangles updates, unknown here.
             handler_id = None if self.replaces else self.current["id"]
-            restarts = self.expected["type"] == "email" and (self.replaces or "email" in self.form)
-            pending = None if restarts and not self.current["pending_confirmation"] else self.current["pending_confirmation"]
-            if self.expected["type"] != "email":
+            if self.expected["type"] == "email":
+                restarts = self.replaces or "email" in self.form
+                pending = None if restarts and not self.current["pending_confirmation"] else self.current["pending_confirmation"]
+            else:
                 # Updated in place, a handler keeps a stored 2 unless is_enabled is sent (rules 6, 8); a replacement starts
                 # at 1. Which of the two happens may not be known yet.
                 pending = self.current["pending_confirmation"] and not self.replaces and "is_enabled" not in self.form
@@ -321,7 +322,7 @@ class HandlerState:
                 change.replaces = change.action == "update" and self.update_strategy == "recreate"
                 change.mode_unknown = depends_on_update_mode(change, self.update_strategy)
             unknown = ["%r (%s)" % (change.expected["name"], "new" if change.current is None else "id %d" % change.current["id"])
-                       for change in writes if depends_on_update_mode(change, self.update_strategy)]
+                       for change in writes if change.mode_unknown]
             if unknown:
                 self.warnings.append(
                     "Check mode does not test how this dmpilot server applies updates (a real run tests it first, on a throwaway "
