@@ -4,6 +4,17 @@ params and check mode as ansible-core would give them, and what it would print k
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS
 
 
+# The handler module's options that a task may leave out, as ansible-core fills them in.
+HANDLER_OPTIONS = dict(id=None, name=None, type=None, enabled=None, state="present", update_strategy="auto")
+
+
+def handler_options(**params):
+    """The params of dmpilot_notification_handler: every option present, the given ones (api_key among them) set."""
+    options = dict(HANDLER_OPTIONS)
+    options.update(params)
+    return options
+
+
 class ModuleExit(Exception):
     """exit_json or fail_json was called: the module's run is over, as it is after sys.exit."""
 

@@ -3,8 +3,8 @@
 This is the field-by-field part of a handler's lifecycle (tests/integration/tasks/lifecycle.yml) for every field of
 every type, at the cost of a function call rather than of ansible-playbook tasks: the update sends the changed field
 alone, the diff shows it changed (a secret masked on both sides), the server stores it, and the same task again
-writes nothing. handler_types.yml changes every field through ansible-playbook on the documented profile, and the
-first field of each type on the realistic one.
+writes nothing. Through ansible-playbook, handler_types.yml changes the first field of each type: every type on the
+documented profile, five of them on the realistic one.
 """
 
 import re
@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotClient
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import run
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import HANDLER_TYPES, SECRET_FIELDS
-from tests.fake_module import FakeModule, ModuleExit
+from tests.fake_module import FakeModule, ModuleExit, handler_options
 from tests.handler_data import CHANGED, settings_of
 
 API_KEY = "test-key"
@@ -24,9 +24,7 @@ FIELD_CHANGES = [(handler_type, field.name) for handler_type, fields in HANDLER_
 
 def task(client, **params):
     """One task of the handler module, every option present as ansible-core fills them in: its result."""
-    every = dict(id=None, name=None, type=None, enabled=None, state="present", update_strategy="auto", api_key=API_KEY)
-    every.update(params)
-    module = FakeModule(client, every, API_KEY)
+    module = FakeModule(client, handler_options(api_key=API_KEY, **params), API_KEY)
     with pytest.raises(ModuleExit):
         run(module)
     assert module.failed is None, module.failed.get("msg")

@@ -31,7 +31,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state impor
 )
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, TYPE_NAMES, field_names
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import declared, normalize_handler, wanted_handler
-from tests.fake_module import FakeModule as InProcessModule, ModuleExit
+from tests.fake_module import FakeModule as InProcessModule, ModuleExit, handler_options
 
 SALT = "api-key"
 API_URL = "https://dmpilot.example/api"
@@ -1091,9 +1091,8 @@ class FakeModule(InProcessModule):
     """The module with every option present, as ansible-core fills them in, and those given."""
 
     def __init__(self, client, check_mode=False, diff=True, **params):
-        every = dict(id=None, name=None, type=None, enabled=None, state="present", update_strategy="auto", api_key=SALT)
-        every.update(params)
-        super().__init__(client, every, SALT, check_mode, diff)
+        params.setdefault("api_key", SALT)
+        super().__init__(client, handler_options(**params), SALT, check_mode, diff)
 
 
 def test_run_fails_with_changed_and_what_was_written_after_a_write():
