@@ -338,17 +338,18 @@ def json_response(payload, status=200, headers=None):
 
 
 class RateLimiter:
-    """Fixed-window request counter per API key."""
+    """Fixed-window request counter per API key; `clock` is time.monotonic, or a test's own time."""
 
-    def __init__(self):
-        self.windows = {}  # api key -> [window start (monotonic), request count]
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.windows = {}  # api key -> [window start (clock), request count]
 
     def clear(self):
         self.windows.clear()
 
     def hit(self, api_key, limit, window):
         """Count one request; answer (allowed, remaining, seconds until the window resets)."""
-        now = time.monotonic()
+        now = self.clock()
         current = self.windows.get(api_key)
         if current is None or now - current[0] >= window:
             current = self.windows[api_key] = [now, 0]
@@ -411,8 +412,21 @@ class HandlerStore:
 
 
 def like_pattern(text):
-    """SQL `LIKE '%text%'` under a case-insensitive collation: `%` is any run of characters, `_` any one."""
-    parts = [".*" if char == "%" else "." if char == "_" else re.escape(char) for char in text]
+    """MySQL's `LIKE '%text%'` under a case-insensitive collation: `%` is any run of characters, `_` any one, and a
+    backslash makes the next character literal (rule 14, section i of the transcripts: `ops\\team` finds `OpsTeam`,
+    `ops\\\\team` finds `ops\\team`). A pattern that ends in a lone backslash matches nothing."""
+    parts = []
+    escaped = False
+    for char in text:
+        if escaped:
+            parts.append(re.escape(char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            parts.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+    if escaped:
+        return re.compile(r"(?!)")  # measured: search=ops%5C answers no handler
     return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
 
 
@@ -446,7 +460,9 @@ class ListQuery:
         text = clean(args.get("search", "")) if args.get("search_by") == "name" else ""
         self.search = like_pattern(text) if text not in ("", "0") else None  # PHP's empty(): "" and "0" filter nothing
         if self.search is not None:
-            self.carried += [("search", text), ("search_by", "name")]
+            # Measured (section i): the links carry the text with each backslash doubled, as PHP's addslashes() leaves it
+            # (quotes are entities by then, and NULs gone).
+            self.carried += [("search", text.replace("\\", "\\\\")), ("search_by", "name")]
         self.order_by = args.get("order_by") if args.get("order_by") in ORDER_KEYS else None
         self.descending = descending
         if self.order_by is not None:  # order_type counts only with a known order_by; missing, lower-case or unknown: ASC
@@ -581,14 +597,14 @@ class Fault:
 class SimulatorApp:
     """The WSGI application. All state sits behind one lock."""
 
-    def __init__(self, profile="documented", switches=None, keys=None):
+    def __init__(self, profile="documented", switches=None, keys=None, clock=time.monotonic):
         self.lock = threading.Lock()
         self.start_profile = profile
         self.start_switches = dict(switches or {})
         self.base_keys = dict(DEFAULT_KEYS)
         self.base_keys.update(keys or {})
         self.store = HandlerStore()
-        self.rate_limiter = RateLimiter()
+        self.rate_limiter = RateLimiter(clock)
         self.log = []
         self.faults = []
         self.profile = profile

@@ -318,9 +318,9 @@ def test_the_reader_finds_every_exchange_of_the_transcript(profile):
         labels = [line[4:] for line in handle.read().split("\n") if line.startswith("### ")]
     sections = transcript(profile)
     assert [exchange.label for section in sections for exchange in section.exchanges()] == labels
-    assert len(labels) == 129
+    assert len(labels) == 138
     assert [section.name for section in sections] == ["a. list", "b. create", "c. update", "d. email", "e. delete", "f. rate limit",
-                                                      "g. auth", "h. strings"]
+                                                      "g. auth", "h. strings", "i. search escapes"]
     for section in sections:
         for step in section.steps:
             if isinstance(step, Exchange):
