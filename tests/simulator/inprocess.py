@@ -10,12 +10,15 @@ called with the prepared request and a function that serves it, and returns the 
 raises (a ReadTimeout for an answer that never came, whether or not the application served the request).
 """
 
+import copy
 import io
 
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from tests.simulator.app import SimulatorApp, parse_switches
 
 BASE_URL = "http://simulator.invalid"
 API_URL = BASE_URL + "/api"
@@ -72,3 +75,52 @@ def attach(session, app, intercept=None):
     adapter = InProcessSimulator(app, intercept)
     session.mount(BASE_URL + "/", adapter)
     return adapter
+
+
+class Account:
+    """One account (the key "test-key") on an in-process simulator, with a clock of the test's own.
+
+    The clock stands still until the test, or a client's sleep, moves it: the rate limiter's windows follow it, so a
+    test waits out a 429 window without waiting.
+    """
+
+    API_KEY = "test-key"
+
+    def __init__(self, profile="documented", switches=None, start=1000000.0):
+        self.now = start
+        self.app = SimulatorApp(profile, switches, clock=self.clock)
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += max(0.0, seconds)
+
+    def connect(self, session, intercept=None):
+        """Serve a client's requests.Session from this account's application; answers the adapter."""
+        return attach(session, self.app, intercept)
+
+    def switch(self, **switches):
+        """Change the server's ways from now on (an upgrade, a site setting), as the control surface does."""
+        self.app.switches.update(parse_switches(switches))
+
+    def seed(self, name, handler_type, settings=None, is_enabled=1):
+        """A handler stored as it is, without the cleaning: odd values too (the server validates nothing, rule 10)."""
+        spec = {"api_key": self.API_KEY, "name": name, "type": handler_type, "is_enabled": is_enabled}
+        if settings is not None:
+            spec["settings"] = dict(settings)
+        with self.app.lock:
+            return self.app.seed_one(spec)["id"]
+
+    def stored(self):
+        """id -> the handler as the server keeps it (a copy): name, type, is_enabled, settings."""
+        with self.app.lock:
+            return dict((handler["id"], dict((key, copy.deepcopy(handler[key])) for key in ("id", "name", "type", "is_enabled", "settings")))
+                        for handler in self.app.store.all())
+
+    def confirm_all(self):
+        """The owners of the pending email addresses click their confirmation links."""
+        for handler_id, handler in self.stored().items():
+            if handler["is_enabled"] == 2:
+                with self.app.lock:
+                    self.app.control_confirm({}, str(handler_id))
