@@ -1,11 +1,18 @@
-"""The safe-write logic of _handler_state.py, in-process, against a fake client that records its calls.
+"""The safe-write logic of _handler_state.py and _handler_list.py, through the real client and the simulator.
 
-The fake stands in for DmpilotClient above the HTTP layer only, and behaves like the real server where it matters
-(/work/shared/dmpilot-api.md part B, docs/dev/api-behaviour.md): ids only grow (rule 11), create ignores is_enabled
-(rule 7), an update keeps the fields it is not sent (rule 8), an unconfirmed email handler stays pending (rule 8),
-every name and setting is cleaned as rule 10 says (quotes to entities, tags and an unclosed '<' removed, trimmed, cut),
-and the update bug of the published server code (rule 13) in both of its forms: "mangled" (66biolinks 67: type and
-settings emptied, name and is_enabled applied) and "ignored" (66pusher 18: answered 200, nothing stored).
+Each test's client is the real DmpilotClient, its requests served in this process by the simulator's application
+(tests/simulator/inprocess.py: one account, a clock of the test's own), which is the test side's one model of the
+server: part A of /work/shared/dmpilot-api.md and part B as docs/dev/simulator-contract.md says, proven against the
+transcripts of the real servers. The base profile is biolinks-67 (66biolinks 67 as run: rule 10's cleaning, the
+list's filters, is_enabled as 0/1/2, a rate limit that the account's clock waits out); each test sets the switches it
+is about: b13_update_mode, the update bug of rule 13 in both of its forms, "mangled" (66biolinks 67) and "ignored"
+(66pusher 18), or none ("faithful"); b7_email_confirmation (rules 7 and 8); b10_sanitize (rule 10). What the server
+stores is read from the simulator, or written out as the transcripts show it: no rule of the server is written again
+here.
+
+RecordingClient records the calls the code under test makes at the client's interface (not the requests the client
+makes within one of them, such as the whole list that confirms a search which found nothing), and lets a test put a
+fault or another client's write before a call.
 """
 
 import copy
@@ -13,9 +20,10 @@ import re
 import time
 
 import pytest
+import requests
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils import _handler_state
-from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotError
+from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotClient, DmpilotError
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_list import planned_changes
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_list import run as run_list
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import (
@@ -29,98 +37,95 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state impor
     check_can_disable,
     run,
 )
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, TYPE_NAMES, field_names
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import declared, normalize_handler, wanted_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import declared, wanted_handler
 from tests.fake_module import FakeModule as InProcessModule, ModuleExit, handler_options
+from tests.simulator.inprocess import API_URL, Account
 
 SALT = "api-key"
-API_URL = "https://dmpilot.example/api"
 # A fixed clock: 2025-06-01 12:00:00 UTC.
 NOW = 1748779200
 HOOK = "https://hooks.example.com/T000/first-secret"
 HOOK2 = "https://hooks.example.com/T000/second-secret"
 EMAIL = "ops@example.com"
 WRITES = ("create_handler", "update_handler", "delete_handler")
-# Rule 10: a French name with an apostrophe, as given and as the server stores it.
+# Rule 10: a French name with an apostrophe, as given and as the server stores it (the transcripts' &#39;).
 APOSTROPHE_NAME = "Équipe d'astreinte"
 APOSTROPHE_STORED = "Équipe d&#39;astreinte"
+# The title of a failure that a test puts before a call (RecordingClient.fail): it stands for the server's words.
+REFUSED = "refused by the test's fault"
+PROFILE = "biolinks-67"
+# Rule 13's modes as the probe names them, and as the simulator's switch b13_update_mode does.
+UPDATE_MODE_SWITCH = {FAITHFUL: "faithful", MANGLED: "mangled", IGNORED: "ignored"}
 
 
 def stamp(seconds_ago):
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(NOW - seconds_ago))
 
 
-def level(value):
-    """is_enabled as the server's PHP (int) cast reads a form value (rule 6)."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+class RecordingClient(DmpilotClient):
+    """The real client on an in-process simulator's account, recording the calls made at its interface.
 
-
-def server_cleaning(value, max_length):
-    """Rule 10 as the fake server applies it, written out apart from the code under test, in the rule's order.
-
-    NUL characters go, and so does everything from a '<' to the next '>' or, where none follows, to the end; ' and "
-    become &#39; and &#34;; blanks are trimmed as PHP's trim() does; the value is cut.
+    update_mode is rule 13's b13_update_mode (FAITHFUL, MANGLED or IGNORED), email_confirmation b7_email_confirmation,
+    cleans b10_sanitize. What a test sets up or reads goes through the account: `seed` stores a handler as it is, `stored`
+    is what the server keeps, `handler(id)` what it answers to a GET, and `other` is another client of the same account,
+    for writes that are not this client's (a racing run, a change by hand).
     """
-    kept, rest = [], value.replace("\x00", "")
-    while "<" in rest:
-        before, _bracket, after = rest.partition("<")
-        kept.append(before)
-        rest = after.partition(">")[2] if ">" in after else ""
-    kept.append(rest)
-    return "".join(kept).replace("'", "&#39;").replace('"', "&#34;").strip(" \t\n\r\x00\x0b")[:max_length]
-
-
-class FakeClient:
-    """DmpilotClient's interface over an in-memory account."""
-
-    api_url = API_URL
 
     def __init__(self, update_mode=FAITHFUL, email_confirmation=False, cleans=True):
-        self.update_mode = update_mode  # rule 13: FAITHFUL, MANGLED (66biolinks 67) or IGNORED (66pusher 18)
-        self.email_confirmation = email_confirmation  # rules 5, 7 and 8
-        self.cleans = cleans  # rule 10
-        self.stored = {}  # id -> the raw handler as the server keeps it
-        self.next_id = 1
+        self.update_mode = update_mode
+        self.account = Account(PROFILE, {"b13_update_mode": UPDATE_MODE_SWITCH[update_mode], "b7_email_confirmation": email_confirmation,
+                                         "b10_sanitize": cleans})
+        super().__init__(API_URL, Account.API_KEY, sleep=self.account.sleep, clock=self.account.clock)
+        self.account.connect(self.session, self.intercept)
+        self.other = DmpilotClient(API_URL, Account.API_KEY, sleep=self.account.sleep, clock=self.account.clock)
+        self.account.connect(self.other.session)
         self.calls = []
         self.failures = []
         self.lost_answers = []
         self.hooks = []
+        self.inside = False  # within a call at the interface: the client's own calls are not recorded
+        self.losing = False  # the answers of the current call never come
 
     # Setting the account up (not recorded).
 
     def seed(self, name, handler_type="webhook", settings=None, is_enabled=1):
-        handler_id = self.next_id
-        self.next_id += 1
         if settings is None:
             settings = {"webhook": HOOK} if handler_type == "webhook" else {}
-        self.stored[handler_id] = {"id": handler_id, "name": name, "type": handler_type, "is_enabled": is_enabled,
-                                   "settings": dict(settings)}
-        return handler_id
+        return self.account.seed(name, handler_type, settings, is_enabled)
 
-    def handler(self, handler_id):
-        return normalize_handler(self.stored[handler_id])
+    def mangle(self, handler_id):
+        """Rule 13, "mangled": what an update on 66biolinks 67 leaves of a handler (type null, settings {"": ""})."""
+        self.account.switch(b13_update_mode="mangled")
+        try:
+            self.other.update_handler(handler_id, {})
+        finally:
+            self.account.switch(b13_update_mode=UPDATE_MODE_SWITCH[self.update_mode])
 
     def fail(self, method, status, when=None, times=1):
-        """Make the next call(s) of method that match when(*args) raise DmpilotError(status)."""
+        """Make the next call(s) of method that match when(*args) raise DmpilotError(status), before any request."""
         self.failures.append([method, status, when, times])
 
     def lose_answer(self, method, when=None):
-        """The next call of method that matches when(*args) is applied by the server, but its answer never comes."""
+        """The next call of method that matches when(*args) is applied by the server, but its answers never come."""
         self.lost_answers.append([method, when])
 
     def on(self, method, action, when=None):
         """Run action(*args) once, before the next call of method that matches when(*args)."""
         self.hooks.append([method, action, when])
 
-    def confirm(self, handler_id):
-        """The owner of an email handler's address clicks the confirmation link."""
-        if self.stored[handler_id]["is_enabled"] == 2:
-            self.stored[handler_id]["is_enabled"] = 1
-
     # What the tests read.
+
+    @property
+    def stored(self):
+        """id -> the handler as the server keeps it (a copy)."""
+        return self.account.stored()
+
+    def handler(self, handler_id):
+        return self.other.get_handler(handler_id)
+
+    def sorted_handlers(self):
+        return [self.handler(handler_id) for handler_id in sorted(self.stored)]
 
     def writes(self):
         return [call for call in self.calls if call[0] in WRITES]
@@ -130,7 +135,9 @@ class FakeClient:
 
     # The plumbing.
 
-    def enter(self, method, *args):
+    def recorded(self, method, call, *args):
+        if self.inside:
+            return call(*args)
         self.calls.append((method,) + tuple(copy.deepcopy(arg) for arg in args))
         for hook in list(self.hooks):
             if hook[0] == method and (hook[2] is None or hook[2](*args)):
@@ -139,90 +146,51 @@ class FakeClient:
         for failure in self.failures:
             if failure[0] == method and failure[3] and (failure[2] is None or failure[2](*args)):
                 failure[3] -= 1
-                raise DmpilotError("Could not %s: HTTP %d" % (method, failure[1]), status=failure[1], title="refused by the fake")
+                raise DmpilotError("Could not %s: HTTP %d" % (method, failure[1]), status=failure[1], title=REFUSED)
+        lost = next((lost for lost in self.lost_answers if lost[0] == method and (lost[1] is None or lost[1](*args))), None)
+        if lost is not None:
+            self.lost_answers.remove(lost)
+        self.inside, self.losing = True, lost is not None
+        try:
+            return call(*args)
+        finally:
+            self.inside = self.losing = False
 
-    def leave(self, method, *args):
-        """After the server applied a call: its answer may be lost (a timeout, status None)."""
-        for lost in list(self.lost_answers):
-            if lost[0] == method and (lost[1] is None or lost[1](*args)):
-                self.lost_answers.remove(lost)
-                raise DmpilotError("Could not %s: the server did not answer in time" % method, status=None)
-
-    def not_found(self, handler_id):
-        return DmpilotError("Could not reach notification handler %d: HTTP 404" % handler_id, status=404, title="not found")
-
-    def cleaned(self, value, max_length=512):
-        return server_cleaning(value, max_length) if self.cleans else value
-
-    def sorted_handlers(self):
-        return [self.handler(handler_id) for handler_id in sorted(self.stored)]
+    def intercept(self, request, serve):
+        """Between the client and the server: an answer to lose is lost once the server applied the request."""
+        response = serve()
+        if self.losing and response.status_code != 429:  # a 429 is refused before any work, and waited out
+            raise requests.exceptions.ReadTimeout("the answer never came", request=request)
+        return response
 
     # DmpilotClient's interface.
 
     def list_handlers(self, handler_type=None, search=None):
-        self.enter("list_handlers", handler_type, search)
-        return [handler for handler in self.sorted_handlers()
-                if (handler_type is None or handler["type"] == handler_type)
-                and (search is None or self.cleaned(search).lower() in (handler["name"] or "").lower())]
+        return self.recorded("list_handlers", super().list_handlers, handler_type, search)
 
     def find_by_name(self, name):
-        """The client's contract: the handlers whose stored name is the name as given or as the server cleans it."""
-        self.enter("find_by_name", name)
-        return [handler for handler in self.sorted_handlers() if handler["name"] in (name, server_cleaning(name, 128))]
+        return self.recorded("find_by_name", super().find_by_name, name)
 
     def find_by_name_prefix(self, prefix):
-        self.enter("find_by_name_prefix", prefix)
-        return [handler for handler in self.sorted_handlers() if (handler["name"] or "").startswith(prefix)]
+        return self.recorded("find_by_name_prefix", super().find_by_name_prefix, prefix)
 
     def get_handler(self, handler_id):
-        self.enter("get_handler", handler_id)
-        return self.handler(handler_id) if handler_id in self.stored else None
+        return self.recorded("get_handler", super().get_handler, handler_id)
 
     def create_handler(self, form):
-        self.enter("create_handler", form)
-        if not form.get("name") or form.get("type") not in TYPE_NAMES:
-            raise DmpilotError("Could not create: HTTP 401", status=401, title="invalid")
-        handler_type = form["type"]
-        handler_id = self.next_id  # rule 11: auto-increment, never reused
-        self.next_id += 1
-        # Rule 7: is_enabled is ignored; an email handler waits for confirmation when that is switched on.
-        is_enabled = 2 if handler_type == "email" and self.email_confirmation else 1
-        self.stored[handler_id] = {"id": handler_id, "name": self.cleaned(form["name"], 128), "type": handler_type,
-                                   "is_enabled": is_enabled,
-                                   "settings": dict((key, self.cleaned(form[key])) for key in field_names(handler_type) if key in form)}
-        self.leave("create_handler", form)
-        return handler_id
+        return self.recorded("create_handler", super().create_handler, form)
 
     def update_handler(self, handler_id, form):
-        self.enter("update_handler", handler_id, form)
-        if handler_id not in self.stored:
-            raise self.not_found(handler_id)
-        if self.update_mode == IGNORED:
-            # Rule 13, "ignored": the answer is 200 (a body of nulls), and nothing at all is stored.
-            return
-        handler = self.stored[handler_id]
-        if "name" in form:
-            handler["name"] = self.cleaned(form["name"], 128)
-        is_enabled = level(form["is_enabled"]) if "is_enabled" in form else handler["is_enabled"]
-        if self.update_mode == MANGLED:
-            # Rule 13, "mangled": the type check always fails; name and is_enabled are still written.
-            handler.update(type=None, settings={"": ""}, is_enabled=is_enabled)
-            return
-        old_type = handler["type"]
-        handler_type = form.get("type", old_type)
-        settings = dict(handler["settings"]) if handler_type == old_type else {}
-        settings.update((key, self.cleaned(form[key])) for key in field_names(handler_type) if key in form)
-        if handler_type == "email" and self.email_confirmation and (
-                form.get("email") is None or form["email"] != handler["settings"].get("email") or handler["is_enabled"] == 2):
-            # Rule 8: the confirmation restarts, and the handler is pending whatever is_enabled was sent.
-            is_enabled = 2
-        handler.update(type=handler_type, settings=settings, is_enabled=is_enabled)
+        return self.recorded("update_handler", super().update_handler, handler_id, form)
 
     def delete_handler(self, handler_id):
-        self.enter("delete_handler", handler_id)
-        if handler_id not in self.stored:
-            raise self.not_found(handler_id)
-        del self.stored[handler_id]
+        return self.recorded("delete_handler", super().delete_handler, handler_id)
+
+
+def delete_everything(client):
+    """Another client deletes every handler of the account."""
+    for handler_id in client.stored:
+        client.other.delete_handler(handler_id)
 
 
 @pytest.fixture(autouse=True)
@@ -267,7 +235,7 @@ def probe_ids(client):
 # Which handler.
 
 def test_find_by_id_is_one_get():
-    client = FakeClient()
+    client = RecordingClient()
     client.seed("Other")
     handler_id = client.seed("Ops")
     assert new_state(client).find(handler_id=handler_id, name="Renamed") == client.handler(handler_id)
@@ -275,7 +243,7 @@ def test_find_by_id_is_one_get():
 
 
 def test_find_by_unknown_id_fails_when_it_must_exist_and_is_none_otherwise():
-    client = FakeClient()
+    client = RecordingClient()
     client.seed("Ops")
     state = new_state(client)
     assert state.find(handler_id=42) is None
@@ -285,7 +253,7 @@ def test_find_by_unknown_id_fails_when_it_must_exist_and_is_none_otherwise():
 
 
 def test_find_by_name_matches_the_exact_name_only():
-    client = FakeClient()
+    client = RecordingClient()
     client.seed("Ops team")
     handler_id = client.seed("Ops")
     client.seed("ops")
@@ -295,7 +263,7 @@ def test_find_by_name_matches_the_exact_name_only():
 
 
 def test_several_handlers_with_the_name_fail_listing_their_ids():
-    client = FakeClient()
+    client = RecordingClient()
     first = client.seed("Ops")
     client.seed("Other")
     second = client.seed("Ops")
@@ -310,7 +278,7 @@ def test_several_handlers_with_the_name_fail_listing_their_ids():
 
 @pytest.mark.parametrize("update_strategy", ["auto", "update", "recreate"])
 def test_an_unchanged_handler_is_neither_written_nor_probed(update_strategy):
-    client = FakeClient(update_mode=MANGLED)
+    client = RecordingClient(update_mode=MANGLED)
     handler_id = client.seed("Ops")
     result, state = converge(client, webhook(), update_strategy=update_strategy)
     assert result["changed"] is False
@@ -320,7 +288,7 @@ def test_an_unchanged_handler_is_neither_written_nor_probed(update_strategy):
 
 
 def test_create_is_one_create_and_a_read_back_by_name():
-    client = FakeClient(update_mode=MANGLED)
+    client = RecordingClient(update_mode=MANGLED)
     client.seed("Other")
     result, state = converge(client, webhook())
     new_id = 2
@@ -342,7 +310,7 @@ def test_create_is_one_create_and_a_read_back_by_name():
 
 
 def test_a_disabled_create_is_a_create_then_an_update_after_the_probe():
-    client = FakeClient()
+    client = RecordingClient()
     result, _state = converge(client, webhook(enabled=False))
     assert_probe(client.calls[1:5], 1)
     assert client.calls[5:] == [
@@ -357,7 +325,7 @@ def test_a_disabled_create_is_a_create_then_an_update_after_the_probe():
 
 
 def test_a_disabled_create_probes_even_with_recreate_since_it_takes_an_update():
-    client = FakeClient()
+    client = RecordingClient()
     result, _state = converge(client, webhook(enabled=False), update_strategy="recreate")
     assert client.calls[0] == ("find_by_name", "Ops")
     assert_probe(client.calls[1:5], 1)
@@ -370,7 +338,7 @@ def test_a_disabled_create_probes_even_with_recreate_since_it_takes_an_update():
 
 
 def test_a_disabled_create_with_recreate_on_a_mangling_server_fails_before_writing():
-    client = FakeClient(update_mode=MANGLED)
+    client = RecordingClient(update_mode=MANGLED)
     with pytest.raises(HandlerStateFailure) as failure:
         converge(client, webhook(enabled=False), update_strategy="recreate")
     assert "Nothing was changed" in str(failure.value)
@@ -378,17 +346,17 @@ def test_a_disabled_create_with_recreate_on_a_mangling_server_fails_before_writi
 
 
 def test_disabling_a_new_email_handler_sends_its_address_along():
-    client = FakeClient()
+    client = RecordingClient()
     result, _state = converge(client, wanted_handler("Mail", "email", False, {"email": EMAIL}), update_strategy="recreate")
     assert ("update_handler", 2, {"is_enabled": False, "email": EMAIL}) in client.calls
     assert result["notification_handler"]["enabled"] is False
 
 
 def test_a_created_handler_that_was_stored_differently_is_deleted_again():
-    client = FakeClient()
+    client = RecordingClient()
 
     def server_cuts_the_url(_name):
-        client.stored[max(client.stored)]["settings"]["webhook"] = HOOK[:20]
+        client.other.update_handler(max(client.stored), {"webhook": HOOK[:20]})
 
     client.on("find_by_name", server_cuts_the_url, when=lambda name: client.stored)
     state = new_state(client)
@@ -411,8 +379,8 @@ def test_a_created_handler_that_was_stored_differently_is_deleted_again():
 
 
 def test_a_created_handler_that_reads_back_404_fails_and_reports_the_create():
-    client = FakeClient()
-    client.on("find_by_name", lambda name: client.stored.clear(), when=lambda name: client.stored)
+    client = RecordingClient()
+    client.on("find_by_name", lambda name: delete_everything(client), when=lambda name: client.stored)
     state = new_state(client)
     with pytest.raises(HandlerStateFailure) as failure:
         converge(client, webhook(), state=state)
@@ -431,8 +399,8 @@ def test_a_created_handler_that_reads_back_404_fails_and_reports_the_create():
 
 def test_a_created_handler_that_was_already_gone_is_not_said_to_be_deleted_again():
     """The clean-up delete answered 404: this run deleted nothing, so the message must not say it did."""
-    client = FakeClient()
-    client.on("find_by_name", lambda name: client.stored.clear(), when=lambda name: client.stored)
+    client = RecordingClient()
+    client.on("find_by_name", lambda name: delete_everything(client), when=lambda name: client.stored)
     state = new_state(client)
     with pytest.raises(HandlerStateFailure) as failure:
         converge(client, webhook(), state=state)
@@ -443,7 +411,7 @@ def test_a_created_handler_that_was_already_gone_is_not_said_to_be_deleted_again
 # In-place updates on a faithful server.
 
 def test_updates_in_place_probe_once_per_run_however_many_handlers_change():
-    client = FakeClient()
+    client = RecordingClient()
     first = client.seed("Ops")
     second = client.seed("Backup")
     state = new_state(client)
@@ -468,7 +436,7 @@ def test_updates_in_place_probe_once_per_run_however_many_handlers_change():
 
 
 def test_update_strategy_update_updates_in_place_on_a_faithful_server():
-    client = FakeClient()
+    client = RecordingClient()
     handler_id = client.seed("Ops")
     result, _state = converge(client, webhook(enabled=False), update_strategy="update")
     assert_probe(client.calls[1:5], 2)
@@ -508,7 +476,7 @@ def assert_says_what_the_server_does(text, update_mode, says):
 @pytest.mark.parametrize("update_mode", [FAITHFUL, IGNORED, MANGLED])
 def test_rule_13_the_probe_tells_the_three_update_modes_apart(update_mode):
     """Rule 13: the probe's test update is stored (faithful), stores nothing (ignored), or empties the type (mangled)."""
-    client = FakeClient(update_mode=update_mode)
+    client = RecordingClient(update_mode=update_mode)
     handler_id = client.seed("Ops")
     state = new_state(client)
     assert state.updates_are_faithful() is (update_mode == FAITHFUL)
@@ -520,7 +488,7 @@ def test_rule_13_the_probe_tells_the_three_update_modes_apart(update_mode):
 
 @pytest.mark.parametrize("update_mode", BROKEN_UPDATES)
 def test_rule_13_auto_replaces_a_handler_on_a_server_that_ignores_or_mangles_updates(update_mode):
-    client = FakeClient(update_mode=update_mode)
+    client = RecordingClient(update_mode=update_mode)
     old_id = client.seed("Ops")
     result, state = converge(client, webhook(url=HOOK2))
     probe_id, new_id = 2, 3
@@ -543,7 +511,7 @@ def test_rule_13_auto_replaces_a_handler_on_a_server_that_ignores_or_mangles_upd
 
 @pytest.mark.parametrize("update_mode", BROKEN_UPDATES)
 def test_rule_13_update_strategy_update_fails_before_writing_to_the_handler_naming_what_the_server_does(update_mode):
-    client = FakeClient(update_mode=update_mode)
+    client = RecordingClient(update_mode=update_mode)
     handler_id = client.seed("Ops")
     before = copy.deepcopy(client.stored[handler_id])
     state = new_state(client, update_strategy="update")
@@ -575,7 +543,7 @@ def assert_cannot_disable(message, update_mode):
 @pytest.mark.parametrize("update_mode", BROKEN_UPDATES)
 def test_rule_13_enabled_false_on_an_enabled_handler_fails_before_any_write(update_mode, update_strategy):
     """Rules 7 and 13: where updates are ignored or mangled, no handler can be disabled through the API."""
-    client = FakeClient(update_mode=update_mode)
+    client = RecordingClient(update_mode=update_mode)
     handler_id = client.seed("Ops")
     before = copy.deepcopy(client.stored)
     state = new_state(client, update_strategy=update_strategy)
@@ -590,7 +558,7 @@ def test_rule_13_enabled_false_on_an_enabled_handler_fails_before_any_write(upda
 @pytest.mark.parametrize("update_strategy", ["auto", "recreate"])
 @pytest.mark.parametrize("update_mode", BROKEN_UPDATES)
 def test_rule_13_creating_a_disabled_handler_fails_before_any_write(update_mode, update_strategy):
-    client = FakeClient(update_mode=update_mode)
+    client = RecordingClient(update_mode=update_mode)
     client.seed("Other")
     state = new_state(client, update_strategy=update_strategy)
     with pytest.raises(HandlerStateFailure) as failure:
@@ -606,7 +574,7 @@ def test_rule_13_creating_a_disabled_handler_fails_before_any_write(update_mode,
 @pytest.mark.parametrize("update_mode", BROKEN_UPDATES)
 def test_rule_13_changing_a_disabled_handler_that_must_be_replaced_fails_before_any_write(update_mode):
     """A replacement is created enabled (rule 7), and this server cannot disable it."""
-    client = FakeClient(update_mode=update_mode)
+    client = RecordingClient(update_mode=update_mode)
     old_id = client.seed("Ops", is_enabled=0)
     state = new_state(client)
     with pytest.raises(HandlerStateFailure) as failure:
@@ -621,7 +589,7 @@ def test_rule_13_changing_a_disabled_handler_that_must_be_replaced_fails_before_
 
 
 def test_recreate_replaces_without_probing():
-    client = FakeClient(update_mode=MANGLED)
+    client = RecordingClient(update_mode=MANGLED)
     old_id = client.seed("Ops")
     result, state = converge(client, webhook(url=HOOK2), update_strategy="recreate")
     assert client.calls == [
@@ -636,7 +604,7 @@ def test_recreate_replaces_without_probing():
 
 
 def test_a_replace_where_deleting_the_old_handler_fails_names_both_and_reports_changed():
-    client = FakeClient(update_mode=MANGLED)
+    client = RecordingClient(update_mode=MANGLED)
     old_id = client.seed("Ops")
     client.fail("delete_handler", 500, when=lambda handler_id: handler_id == old_id)
     state = new_state(client, update_strategy="recreate")
@@ -655,7 +623,7 @@ def test_a_replace_where_deleting_the_old_handler_fails_names_both_and_reports_c
 # The update probe.
 
 def test_a_refused_probe_fails_saying_which_update_strategy_to_set_and_writes_nothing():
-    client = FakeClient()
+    client = RecordingClient()
     handler_id = client.seed("Ops")
     client.fail("create_handler", 401, when=lambda form: form["type"] == PROBE_TYPE)
     state = new_state(client)
@@ -663,7 +631,7 @@ def test_a_refused_probe_fails_saying_which_update_strategy_to_set_and_writes_no
         state.present(webhook(url=HOOK2), client.handler(handler_id))
     message = str(failure.value)
     assert "Could not learn how this dmpilot server applies updates: creating a throwaway internal_notification handler" in message
-    assert "refused by the fake" in message  # the server's words
+    assert REFUSED in message  # the server's words
     assert "every update_strategy needs room for one more handler" in message
     assert "update_strategy: recreate" in message
     assert "Nothing was changed" in message
@@ -678,7 +646,7 @@ def test_every_update_strategy_a_refused_probe_advises_gets_past_the_refusal():
 
     The server refuses the probe's type (rule 2: a disabled type answers 401) but accepts the handler's own.
     """
-    client = FakeClient()
+    client = RecordingClient()
     handler_id = client.seed("Ops")
     client.fail("create_handler", 401, when=lambda form: form["type"] == PROBE_TYPE, times=99)
     with pytest.raises(HandlerStateFailure) as failure:
@@ -694,7 +662,7 @@ def test_every_update_strategy_a_refused_probe_advises_gets_past_the_refusal():
 
 
 def test_a_probe_whose_delete_fails_gives_a_warning_not_a_failure():
-    client = FakeClient()
+    client = RecordingClient()
     handler_id = client.seed("Ops")
     probe_id = 2
     client.fail("delete_handler", 500, when=lambda deleted: deleted == probe_id)
@@ -709,7 +677,7 @@ def test_a_probe_whose_delete_fails_gives_a_warning_not_a_failure():
 
 def test_a_refused_probe_under_recreate_advises_leaving_enabled_unset_not_recreate():
     """Issue 18 point 11: under recreate the probe runs only for a disabled handler, so advising recreate would not help."""
-    client = FakeClient()
+    client = RecordingClient()
     client.fail("create_handler", 401, when=lambda form: form["type"] == PROBE_TYPE)
     state = new_state(client, update_strategy="recreate")
     with pytest.raises(HandlerStateFailure) as failure:
@@ -723,7 +691,7 @@ def test_a_refused_probe_under_recreate_advises_leaving_enabled_unset_not_recrea
 
 
 def test_a_probe_create_that_failed_on_the_server_side_advises_trying_again_not_plan_limits():
-    client = FakeClient()
+    client = RecordingClient()
     handler_id = client.seed("Ops")
     client.fail("create_handler", 503, when=lambda form: form["type"] == PROBE_TYPE)
     state = new_state(client)
@@ -744,7 +712,7 @@ def test_a_probe_create_whose_answer_was_lost_is_found_by_its_name_and_deleted_l
     """Issue 18 point 6: the create timed out after the server stored the probe. Found by its unique name and deleted, it
     leaves the account as it was, like any test of the server: nothing changed (the model-based soak found the first
     version of this fix claiming a change that no handler showed)."""
-    client = FakeClient()
+    client = RecordingClient()
     handler_id = client.seed("Ops")
     client.lose_answer("create_handler", when=lambda form: form["type"] == PROBE_TYPE)
     state = new_state(client)
@@ -766,7 +734,7 @@ def test_a_probe_create_whose_answer_was_lost_is_found_by_its_name_and_deleted_l
 
 
 def test_a_probe_create_whose_answer_was_lost_and_cannot_be_looked_up_says_it_may_exist_with_its_name():
-    client = FakeClient()
+    client = RecordingClient()
     handler_id = client.seed("Ops")
     client.lose_answer("create_handler", when=lambda form: form["type"] == PROBE_TYPE)
     client.fail("find_by_name", 500)
@@ -783,7 +751,7 @@ def test_a_probe_create_whose_answer_was_lost_and_cannot_be_looked_up_says_it_ma
 def seed_probe_lookalikes(client):
     """Handlers that look like probes of this collection, and one that is one: {what: id}."""
     old = stamp(3600)
-    return {
+    seeded = {
         "probe, updated": client.seed("%s %s 0badc0de (updated)" % (PROBE_PREFIX, old), handler_type=PROBE_TYPE),
         "probe": client.seed("%s %s 0badbeef" % (PROBE_PREFIX, old), handler_type=PROBE_TYPE),
         "fresh probe": client.seed("%s %s 600dc0de" % (PROBE_PREFIX, stamp(9 * 60)), handler_type=PROBE_TYPE),
@@ -794,16 +762,18 @@ def seed_probe_lookalikes(client):
         "upper-case token": client.seed("%s %s 0BADF00D" % (PROBE_PREFIX, old), handler_type=PROBE_TYPE),
         "no token": client.seed("%s %s" % (PROBE_PREFIX, old), handler_type=PROBE_TYPE),
         "user's notes": client.seed("%s notes from %s" % (PROBE_PREFIX, old), handler_type=PROBE_TYPE),
-        # A probe of a mangling server that a killed run left: its type was emptied, so it cannot be told from a user's
-        # handler that the same server mangled. It is left alone.
-        "mangled probe": client.seed("%s %s 0badc0de (updated)" % (PROBE_PREFIX, old), handler_type=None, settings={}),
     }
+    # A probe of a mangling server that a killed run left: the server emptied its type, so it cannot be told from a user's
+    # handler that the same server mangled. It is left alone.
+    seeded["mangled probe"] = client.seed("%s %s 0badc0de (updated)" % (PROBE_PREFIX, old), handler_type=PROBE_TYPE)
+    client.mangle(seeded["mangled probe"])
+    return seeded
 
 
 def test_issue_18_the_probe_deletes_only_exact_old_probes_of_this_collection_and_reports_each():
     """Issue 18 point 1: a probe is this collection's only where its type is internal_notification and its whole name
     is what the probe writes (prefix, valid UTC stamp, 8 hex digits, optional " (updated)"); any other handler is the user's."""
-    client = FakeClient()
+    client = RecordingClient()
     seeded_ids = seed_probe_lookalikes(client)
     handler_id = client.seed("Ops")
     result, state = converge(client, webhook(url=HOOK2))
@@ -824,7 +794,7 @@ def test_issue_18_the_probe_deletes_only_exact_old_probes_of_this_collection_and
 @pytest.mark.parametrize("update_mode", [FAITHFUL, IGNORED, MANGLED])
 def test_issue_18_purge_and_the_probe_agree_on_what_a_probe_is(update_mode):
     """The list module's purge keeps exactly the handlers that a probe would take for its own (old or fresh)."""
-    client = FakeClient(update_mode=update_mode)
+    client = RecordingClient(update_mode=update_mode)
     seeded_ids = seed_probe_lookalikes(client)
     client.seed("Ops")
     state = new_state(client)
@@ -835,7 +805,7 @@ def test_issue_18_purge_and_the_probe_agree_on_what_a_probe_is(update_mode):
 
 
 def test_the_probe_learns_that_updates_are_mangled_from_the_type_it_reads_back():
-    client = FakeClient(update_mode=MANGLED)
+    client = RecordingClient(update_mode=MANGLED)
     client.seed("Ops")
     state = new_state(client, update_strategy="update")
     with pytest.raises(HandlerStateFailure) as failure:
@@ -846,7 +816,7 @@ def test_the_probe_learns_that_updates_are_mangled_from_the_type_it_reads_back()
 
 def test_the_probe_learns_that_updates_are_ignored_from_the_unchanged_name_it_reads_back():
     """66pusher 18 (rule 13, "ignored"): the probe is read back with its first name and its type intact."""
-    client = FakeClient(update_mode=IGNORED)
+    client = RecordingClient(update_mode=IGNORED)
     client.seed("Ops")
     state = new_state(client, update_strategy="update")
     with pytest.raises(HandlerStateFailure) as failure:
@@ -858,7 +828,7 @@ def test_the_probe_learns_that_updates_are_ignored_from_the_unchanged_name_it_re
 # The lowest id wins (rule 11).
 
 def test_a_racing_create_with_a_lower_id_wins_and_this_run_deletes_its_own():
-    client = FakeClient()
+    client = RecordingClient()
     # Another run creates the same handler just before this run's create, so it gets the lower id.
     client.on("create_handler", lambda form: client.seed("Ops", settings={"webhook": HOOK}), when=lambda form: form["name"] == "Ops")
     result, state = converge(client, webhook())
@@ -877,7 +847,7 @@ def test_a_racing_create_with_a_lower_id_wins_and_this_run_deletes_its_own():
 
 
 def test_a_racing_create_with_a_higher_id_loses_and_this_run_keeps_its_own():
-    client = FakeClient()
+    client = RecordingClient()
     # Another run creates the same handler just after this run's create: its id is higher, so it deletes its own.
     client.on("find_by_name", lambda name: client.seed("Ops", settings={"webhook": HOOK2}), when=lambda name: client.stored)
     result, state = converge(client, webhook())
@@ -893,7 +863,7 @@ def test_a_racing_create_with_a_higher_id_loses_and_this_run_keeps_its_own():
 
 
 def test_a_racing_create_with_a_lower_id_and_other_values_is_converged():
-    client = FakeClient()
+    client = RecordingClient()
     client.on("create_handler", lambda form: client.seed("Ops", settings={"webhook": HOOK2}), when=lambda form: form["name"] == "Ops")
     result, _state = converge(client, webhook())
     rival, own = 1, 2
@@ -911,7 +881,7 @@ def test_a_racing_create_with_a_lower_id_and_other_values_is_converged():
 
 
 def test_a_racing_replace_with_a_lower_id_wins_and_the_predecessor_goes():
-    client = FakeClient(update_mode=MANGLED)
+    client = RecordingClient(update_mode=MANGLED)
     old_id = client.seed("Ops")
     # Another run replaces the same handler at the same time, and its create comes first.
     client.on("create_handler", lambda form: client.seed("Ops", settings={"webhook": HOOK2}), when=lambda form: form["name"] == "Ops")
@@ -936,7 +906,7 @@ def test_a_rename_to_the_name_of_another_handler_is_refused_before_any_write(upd
 
     Handler 3, managed by id, would be renamed to the name of the older handler 1: names would no longer tell them apart.
     """
-    client = FakeClient(update_mode=MANGLED)
+    client = RecordingClient(update_mode=MANGLED)
     older = client.seed("Backup", settings={"webhook": HOOK2})
     client.seed("Other")
     managed = client.seed("Ops")
@@ -954,7 +924,7 @@ def test_a_rename_to_the_name_of_another_handler_is_refused_before_any_write(upd
 
 def test_a_rename_to_a_quoted_name_is_refused_where_another_handler_has_its_stored_form():
     """Rule 10: `Équipe d'astreinte` is stored as `Équipe d&#39;astreinte`, so it is the same name as that handler's."""
-    client = FakeClient()
+    client = RecordingClient()
     older = client.seed(APOSTROPHE_STORED)
     managed = client.seed("Ops")
     with pytest.raises(HandlerStateFailure, match="already has that name"):
@@ -965,7 +935,7 @@ def test_a_rename_to_a_quoted_name_is_refused_where_another_handler_has_its_stor
 @pytest.mark.parametrize("update_strategy", ["auto", "recreate"])
 def test_issue_18_replacing_one_of_two_namesakes_chosen_by_id_leaves_the_other_alone(update_strategy):
     """Issue 18 point 2: a handler that existed before the run wrote is never a racing run's handler (rule 11)."""
-    client = FakeClient(update_mode=MANGLED)
+    client = RecordingClient(update_mode=MANGLED)
     other = client.seed("Ops", settings={"webhook": HOOK2})
     managed = client.seed("Ops")
     result, state = converge(client, webhook(url=HOOK2), handler_id=managed, update_strategy=update_strategy)
@@ -981,7 +951,7 @@ def test_issue_18_replacing_one_of_two_namesakes_chosen_by_id_leaves_the_other_a
 
 @pytest.mark.parametrize("check_mode", [False, True])
 def test_an_email_handler_pending_confirmation_cannot_be_disabled(check_mode):
-    client = FakeClient(email_confirmation=True)
+    client = RecordingClient(email_confirmation=True)
     handler_id = client.seed("Mail", handler_type="email", settings={"email": EMAIL}, is_enabled=2)
     state = new_state(client, check_mode=check_mode)
     with pytest.raises(HandlerStateFailure) as failure:
@@ -1005,7 +975,7 @@ def test_check_can_disable_lets_a_confirmed_or_enabled_email_handler_through():
 
 
 def test_a_confirmed_email_handler_is_disabled_in_place():
-    client = FakeClient(email_confirmation=True)
+    client = RecordingClient(email_confirmation=True)
     handler_id = client.seed("Mail", handler_type="email", settings={"email": EMAIL}, is_enabled=1)
     result, _state = converge(client, wanted_handler("Mail", "email", False, {"email": EMAIL}))
     assert client.calls[5:] == [("update_handler", handler_id, {"is_enabled": False, "email": EMAIL}), ("get_handler", handler_id)]
@@ -1017,14 +987,13 @@ def test_a_new_disabled_email_handler_converges_once_its_owner_confirms():
 
     That advice must work: after the owner confirms, the next run converges.
     """
-    client = FakeClient(email_confirmation=True)
+    client = RecordingClient(email_confirmation=True)
     wanted = wanted_handler("Mail", "email", False, {"email": EMAIL})
     with pytest.raises(HandlerStateFailure) as failure:
         converge(client, wanted)
     assert "confirm" in str(failure.value) and "bug" not in str(failure.value).lower()
     assert "It was kept" in str(failure.value) and len(client.stored) == 1, "the handler the owner must confirm was deleted"
-    for handler_id in list(client.stored):
-        client.confirm(handler_id)
+    client.account.confirm_all()
     result, _state = converge(client, wanted)
     assert result["notification_handler"]["enabled"] is False
 
@@ -1032,7 +1001,7 @@ def test_a_new_disabled_email_handler_converges_once_its_owner_confirms():
 # Absent.
 
 def test_absent_deletes_the_handler_and_absent_of_nothing_does_nothing():
-    client = FakeClient()
+    client = RecordingClient()
     handler_id = client.seed("Ops")
     state = new_state(client)
     result = state.absent(client.handler(handler_id))
@@ -1045,7 +1014,7 @@ def test_absent_deletes_the_handler_and_absent_of_nothing_does_nothing():
 # Check mode.
 
 def seeded(update_mode):
-    client = FakeClient(update_mode=update_mode)
+    client = RecordingClient(update_mode=update_mode)
     client.seed("Ops")
     client.seed("Mail", handler_type="email", settings={"email": EMAIL})
     return client
@@ -1078,7 +1047,7 @@ def test_check_mode_writes_nothing_probes_nothing_and_predicts_the_real_run(upda
 
 
 def test_check_mode_absent_writes_nothing():
-    client = FakeClient()
+    client = RecordingClient()
     handler_id = client.seed("Ops")
     result = new_state(client, check_mode=True).absent(client.handler(handler_id))
     assert result["changed"] is True
@@ -1096,7 +1065,7 @@ class FakeModule(InProcessModule):
 
 
 def test_run_fails_with_changed_and_what_was_written_after_a_write():
-    client = FakeClient(update_mode=MANGLED)
+    client = RecordingClient(update_mode=MANGLED)
     old_id = client.seed("Ops")
     client.fail("delete_handler", 500, when=lambda handler_id: handler_id == old_id)
     module = FakeModule(client, name="Ops", type="webhook", webhook=HOOK2)
@@ -1107,12 +1076,12 @@ def test_run_fails_with_changed_and_what_was_written_after_a_write():
     # A 500 may come after the server applied the delete: the record says so rather than claim it did not happen.
     assert ("Before this failure, the task created handler 3 ('Ops'), then may have deleted handler 1 ('Ops') (the request got no "
             "answer, or the server failed on it).") in module.failed["msg"]
-    assert "refused by the fake" in module.failed["msg"]  # the server's words
+    assert REFUSED in module.failed["msg"]  # the server's words
     assert HOOK2 not in repr(module.failed)
 
 
 def test_run_passes_the_replace_warning_on_and_drops_the_diff_without_diff_mode():
-    client = FakeClient(update_mode=MANGLED)
+    client = RecordingClient(update_mode=MANGLED)
     client.seed("Ops")
     module = FakeModule(client, diff=False, name="Ops", type="webhook", webhook=HOOK2)
     with pytest.raises(ModuleExit):
@@ -1124,7 +1093,7 @@ def test_run_passes_the_replace_warning_on_and_drops_the_diff_without_diff_mode(
 
 
 def test_run_passes_the_warnings_on_when_it_fails():
-    client = FakeClient(update_mode=MANGLED)
+    client = RecordingClient(update_mode=MANGLED)
     client.seed("Ops")
     client.fail("delete_handler", 500, when=lambda handler_id: handler_id == 2)
     module = FakeModule(client, name="Ops", type="webhook", webhook=HOOK2, update_strategy="update")
@@ -1137,7 +1106,7 @@ def test_run_passes_the_warnings_on_when_it_fails():
 
 
 def test_run_fails_a_refused_probe_without_changed():
-    client = FakeClient()
+    client = RecordingClient()
     client.seed("Ops")
     client.fail("create_handler", 401, when=lambda form: form["type"] == PROBE_TYPE)
     module = FakeModule(client, name="Ops", type="webhook", webhook=HOOK2)
@@ -1159,7 +1128,7 @@ def finished(module, run_module=run):
 @pytest.mark.parametrize("update_mode", [FAITHFUL, IGNORED, MANGLED])
 def test_rule_10_a_name_with_an_apostrophe_is_created_once_and_a_second_run_changes_nothing(update_mode):
     """Issue 17 point 2: `Équipe d'astreinte` is stored as `Équipe d&#39;astreinte`; it is not taken for another handler."""
-    client = FakeClient(update_mode=update_mode)
+    client = RecordingClient(update_mode=update_mode)
     client.seed("Other")
     result, state = converge(client, webhook(APOSTROPHE_NAME))
     new_id = 2
@@ -1179,8 +1148,8 @@ def test_rule_10_a_name_with_an_apostrophe_is_created_once_and_a_second_run_chan
 
 
 def test_a_server_that_does_not_clean_names_stores_the_apostrophe_and_is_found_again():
-    """Part A (the documented profile) has no cleaning: the name is stored as given, and found as given."""
-    client = FakeClient(cleans=False)
+    """Part A has no cleaning (b10_sanitize off): the name is stored as given, and found as given."""
+    client = RecordingClient(cleans=False)
     result, _state = converge(client, webhook(APOSTROPHE_NAME))
     assert client.names() == [APOSTROPHE_NAME] and result["changed"] is True
     client.calls = []
@@ -1194,7 +1163,7 @@ def test_a_server_that_does_not_clean_names_stores_the_apostrophe_and_is_found_a
     ("Ops <primary", "Ops"),
 ])
 def test_rule_10_other_cleaned_names_are_created_once_and_found_again(name, stored):
-    client = FakeClient()
+    client = RecordingClient()
     result, _state = converge(client, webhook(name))
     assert client.names() == [stored] and result["notification_handler"]["name"] == stored
     client.calls = []
@@ -1203,7 +1172,7 @@ def test_rule_10_other_cleaned_names_are_created_once_and_found_again(name, stor
 
 
 def test_rule_10_the_single_module_run_twice_with_an_apostrophe_changes_nothing_the_second_time():
-    client = FakeClient(update_mode=IGNORED)
+    client = RecordingClient(update_mode=IGNORED)
     first = finished(FakeModule(client, name=APOSTROPHE_NAME, type="webhook", webhook=HOOK))
     assert first.failed is None and first.exited["changed"] is True
     writes = len(client.writes())
@@ -1220,7 +1189,7 @@ def test_rule_10_the_single_module_run_twice_with_an_apostrophe_changes_nothing_
     dict(webhook="https://hooks.example.com/<b>secret</b>", type="webhook"),
 ])
 def test_rule_10_a_quote_or_tag_in_a_setting_fails_before_any_request_naming_the_option(options):
-    client = FakeClient()
+    client = RecordingClient()
     module = finished(FakeModule(client, name="Ops", **options))
     assert client.calls == [], "a request was sent"
     option = "email" if "email" in options else "webhook"
@@ -1243,7 +1212,7 @@ def list_module(client, handlers, purge=False, check_mode=False):
 @pytest.mark.parametrize("purge", [False, True])
 @pytest.mark.parametrize("update_mode", [FAITHFUL, MANGLED])
 def test_rule_10_the_list_module_creates_a_quoted_name_once_and_the_next_run_changes_nothing(update_mode, purge):
-    client = FakeClient(update_mode=update_mode)
+    client = RecordingClient(update_mode=update_mode)
     handlers = [list_item(name=APOSTROPHE_NAME, type="webhook", webhook=HOOK), list_item(name='Say "hi"', type="webhook", webhook=HOOK2)]
     first = finished(list_module(client, handlers, purge), run_list)
     assert first.failed is None, first.failed
@@ -1260,7 +1229,7 @@ def test_rule_10_the_list_module_creates_a_quoted_name_once_and_the_next_run_cha
 
 
 def test_rule_10_the_list_module_in_check_mode_predicts_the_stored_name_of_a_create():
-    checked, real = FakeClient(), FakeClient()
+    checked, real = RecordingClient(), RecordingClient()
     handlers = [list_item(name=APOSTROPHE_NAME, type="webhook", webhook=HOOK)]
     predicted = finished(list_module(checked, handlers, check_mode=True), run_list)
     result = finished(list_module(real, handlers), run_list)
@@ -1270,7 +1239,7 @@ def test_rule_10_the_list_module_in_check_mode_predicts_the_stored_name_of_a_cre
 
 
 def test_rule_10_two_list_items_whose_names_the_server_stores_alike_are_refused_before_any_request():
-    client = FakeClient()
+    client = RecordingClient()
     handlers = [list_item(name=APOSTROPHE_NAME, type="webhook", webhook=HOOK), list_item(name=APOSTROPHE_STORED, type="webhook", webhook=HOOK2)]
     module = finished(list_module(client, handlers), run_list)
     assert client.calls == []
@@ -1279,7 +1248,7 @@ def test_rule_10_two_list_items_whose_names_the_server_stores_alike_are_refused_
 
 def test_rule_10_check_mode_predicts_the_stored_form_of_a_rename_to_a_quoted_name():
     """Check mode shows what the real run gives: a rename to `Équipe d'astreinte` ends as `Équipe d&#39;astreinte`."""
-    checked, real = FakeClient(), FakeClient()
+    checked, real = RecordingClient(), RecordingClient()
     for client in (checked, real):
         client.seed("Ops")
     predicted, _state = converge(checked, webhook(APOSTROPHE_NAME), handler_id=1, check_mode=True)
@@ -1320,7 +1289,7 @@ CANNOT_KNOW = "Check mode does not test how this dmpilot server applies updates"
 ])
 def test_check_mode_warns_where_the_outcome_depends_on_the_unknown_update_mode(update_strategy, wanted, handler_id, warned, changed):
     """Issue 17: check mode never probes, so where the real run's outcome depends on rule 13's mode, it says so."""
-    client = FakeClient()
+    client = RecordingClient()
     client.seed("Ops")
     result, state = converge(client, wanted(), handler_id=handler_id, check_mode=True, update_strategy=update_strategy)
     assert client.writes() == []
@@ -1334,7 +1303,7 @@ def test_check_mode_warns_where_the_outcome_depends_on_the_unknown_update_mode(u
 
 
 def test_check_mode_of_a_delete_gives_no_warning():
-    client = FakeClient()
+    client = RecordingClient()
     handler_id = client.seed("Ops")
     state = new_state(client, check_mode=True)
     assert state.absent(client.handler(handler_id))["changed"] is True
@@ -1349,7 +1318,7 @@ def cached_state(client, mode, check_mode=False, update_strategy="auto"):
 @pytest.mark.parametrize("update_mode", BROKEN_UPDATES)
 def test_check_mode_with_a_known_update_mode_refuses_enabled_false_like_the_real_run(update_mode):
     """Where an earlier task of the run learnt the mode, check mode makes the real run's refusals, and probes nothing."""
-    checked, real = FakeClient(update_mode=update_mode), FakeClient(update_mode=update_mode)
+    checked, real = RecordingClient(update_mode=update_mode), RecordingClient(update_mode=update_mode)
     for client in (checked, real):
         client.seed("Ops")
     with pytest.raises(HandlerStateFailure) as predicted:
@@ -1363,7 +1332,7 @@ def test_check_mode_with_a_known_update_mode_refuses_enabled_false_like_the_real
 
 @pytest.mark.parametrize("update_mode", BROKEN_UPDATES)
 def test_check_mode_with_a_known_update_mode_predicts_the_replacement_without_a_warning(update_mode):
-    checked, real = FakeClient(update_mode=update_mode), FakeClient(update_mode=update_mode)
+    checked, real = RecordingClient(update_mode=update_mode), RecordingClient(update_mode=update_mode)
     for client in (checked, real):
         client.seed("Ops")
     check_state = cached_state(checked, update_mode, check_mode=True)
@@ -1377,7 +1346,7 @@ def test_check_mode_with_a_known_update_mode_predicts_the_replacement_without_a_
 
 
 def test_a_probe_outcome_is_put_in_the_cache_and_a_cached_one_is_not_probed_again():
-    client = FakeClient(update_mode=IGNORED)
+    client = RecordingClient(update_mode=IGNORED)
     client.seed("Ops")
     cache = AnsweringCache(None)
     state = HandlerState(client, SALT, clock=lambda: NOW, probe_cache=cache)
@@ -1389,7 +1358,7 @@ def test_the_tasks_of_one_playbook_run_share_the_probe_outcome_per_url_and_key(m
     """Issue 18 point 14: converge() builds the cache from the client's api_url and the api_key option."""
     monkeypatch.setattr(_handler_state, "playbook_run", lambda: "4242 123456")
     monkeypatch.setattr(_handler_state.tempfile, "tempdir", str(tmp_path))
-    client = FakeClient(update_mode=MANGLED)
+    client = RecordingClient(update_mode=MANGLED)
     for name in ("One", "Two", "Three"):
         client.seed(name)
     for name in ("One", "Two"):
@@ -1409,7 +1378,7 @@ def test_a_refusal_after_a_leftover_probe_was_deleted_does_not_say_nothing_was_c
 
     The probe deletes a leftover probe (a write), then enabled: false is refused on a server that ignores updates.
     """
-    client = FakeClient(update_mode=IGNORED)
+    client = RecordingClient(update_mode=IGNORED)
     leftover = client.seed("%s 20200101T000000Z 0badc0de" % PROBE_PREFIX, handler_type=PROBE_TYPE)
     client.seed("Ops")
     module = finished(FakeModule(client, name="Ops", type="webhook", webhook=HOOK, enabled=False))
@@ -1424,7 +1393,7 @@ def test_a_refusal_after_a_leftover_probe_was_deleted_does_not_say_nothing_was_c
 # owner confirms again. auto does not do it (it keeps the old handler); recreate does it, and warns.
 
 def confirmed_email_on_a_breaking_server():
-    client = FakeClient(update_mode=MANGLED, email_confirmation=True)
+    client = RecordingClient(update_mode=MANGLED, email_confirmation=True)
     old_id = client.seed("Ops mail", "email", {"email": EMAIL}, is_enabled=1)  # confirmed: is_enabled 1, not 2
     return client, old_id
 
@@ -1461,7 +1430,7 @@ def test_recreate_replaces_a_confirmed_email_handler_and_warns_that_it_must_be_c
 # Issue 18, point 13: check mode cannot know whether a server puts an address on confirmation.
 
 def test_check_mode_does_not_predict_that_a_new_email_handler_is_confirmed():
-    client = FakeClient(email_confirmation=True)
+    client = RecordingClient(email_confirmation=True)
     module = finished(FakeModule(client, check_mode=True, name="Ops mail", type="email", email=EMAIL))
     assert client.writes() == []
     assert module.exited["notification_handler"]["pending_confirmation"] is None
@@ -1472,7 +1441,7 @@ def test_check_mode_does_not_predict_that_a_new_email_handler_is_confirmed():
 # Issue 18, point 15: an item without name or id is refused by the module, naming its place in the list.
 
 def test_a_list_item_without_name_or_id_is_refused_naming_its_index_before_any_request():
-    client = FakeClient()
+    client = RecordingClient()
     module = finished(list_module(client, [list_item(name="Ops", type="webhook", webhook=HOOK), list_item(type="webhook")]), run_list)
     assert client.calls == []
     assert module.failed["msg"].startswith("handlers[1]: give name or id")
@@ -1481,9 +1450,9 @@ def test_a_list_item_without_name_or_id_is_refused_naming_its_index_before_any_r
 # Issue 18, point 12: an export of an account whose handlers share a name carries their ids, and is accepted as it is.
 
 def test_the_export_of_handlers_that_share_a_name_is_given_back_and_changes_nothing():
-    client = FakeClient()
+    client = RecordingClient()
     first, second = client.seed("Twin"), client.seed("Twin", settings={"webhook": HOOK2})
-    stored = [normalize_handler(client.stored[handler_id]) for handler_id in (first, second)]
+    stored = [client.handler(handler_id) for handler_id in (first, second)]
     exported = [declared(handler, with_id=True) for handler in stored]
     assert [item["id"] for item in exported] == [first, second]
     items = [list_item(**dict(item, webhook=handler["settings"]["webhook"])) for item, handler in zip(exported, stored)]
