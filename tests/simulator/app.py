@@ -216,11 +216,15 @@ def boolish_enabled(value):
     return php_int_cast(value)
 
 
+def quote_entities(value):
+    """Rule 10's one mapping that can be undone: `'` and `"` as HTML entities."""
+    return value.replace("'", "&#39;").replace('"', "&#34;")
+
+
 def clean_text(value):
     """Rule 10's cleaning, without the cut: NUL removed; a `<` up to the next `>` (or to the end) removed; `'` and `"`
     as HTML entities; any tag left stripped; PHP's trim."""
-    value = OPEN_TAG.sub("", value.replace("\0", ""))
-    value = value.replace("'", "&#39;").replace('"', "&#34;")
+    value = quote_entities(OPEN_TAG.sub("", value.replace("\0", "")))
     return HTML_TAG.sub("", value).strip(PHP_TRIM)
 
 
