@@ -200,7 +200,7 @@ class World:
         self.forms = []
         self.statuses = []  # (kind, status) of each write request answered
         self.fired_now = []
-        self.unanswered = []  # the kinds of the write requests that got no answer
+        self.unanswered = []  # (kind, target id or None) of each write request that got no answer
         self.late = []  # [request index when it lands (None: after the task), serve, kind]
         self.racer_ids = []
         self.storm_until = None
@@ -212,6 +212,7 @@ class World:
         for pending in list(self.late):
             self.land(pending)
         self.racers_settle()
+        self.storm_until = None
 
     # The interceptor: every request of the client passes here.
 
@@ -233,8 +234,17 @@ class World:
         return self.served(prepared, serve, kind)
 
     def fault_at(self, index, kind):
+        """The fault armed for this request: by its index in the task, or by its kind; a late write by the index of the
+        write request among the task's writes (a late read means nothing)."""
+        is_write = kind in ("create", "update", "delete")
+        writes = len(self.statuses) + len(self.late) + len(self.unanswered)  # the write requests sent before this one
         for fault in self.faults:
-            if fault.at == index or fault.at == kind:
+            if fault.kind == LATE_WRITE:
+                armed = is_write and (fault.at == kind or fault.at not in ("create", "update", "delete") and
+                                      (not isinstance(fault.at, int) or fault.at % 3 == writes))
+            else:
+                armed = fault.at in (index, kind)
+            if armed:
                 self.faults.remove(fault)
                 return fault
         return None
@@ -247,17 +257,20 @@ class World:
             self.fire(fault, index, kind)
             if kind in ("create", "update", "delete"):
                 self.served(prepared, serve, kind, unanswered=True)
-                self.unanswered.append(kind)
+                self.unanswered.append((kind, target_id(prepared)))
             raise timed_out()
         elif fault.kind == LATE_WRITE and kind in ("create", "update", "delete"):
             self.fire(fault, index, kind)
             lands = None if fault.pick % 4 == 3 else index + 1 + fault.pick % 4
             self.late.append([lands, prepared, serve, kind])
-            self.unanswered.append(kind)
+            self.unanswered.append((kind, target_id(prepared)))
             raise timed_out()
         elif fault.kind == SERVER_ERROR:
             self.fire(fault, index, kind)
-            return error_response(prepared, {"list": 502, "get": 502, "create": 500}.get(kind, 503))
+            response = error_response(prepared, {"list": 502, "get": 502, "create": 500}.get(kind, 503))
+            if kind in ("create", "update", "delete"):
+                self.statuses.append((kind, response.status_code))
+            return response
         elif fault.kind == RATE_STORM:
             self.fire(fault, index, kind)
             self.storm_until = self.account.now + RATE_WINDOW * (1 + fault.pick % 3)
