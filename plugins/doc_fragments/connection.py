@@ -50,10 +50,12 @@ options:
     description:
       - The most seconds that each request may spend waiting out the API's rate limit (HTTP 429), its waits added up. A task
         of several requests may wait that long for each of them.
-      - The wait follows the C(X-RateLimit-Reset) header, or C(Retry-After), or an exponential backoff.
-      - When the limit is still reached after this time, the task fails. From 0 to 86400.
+      - The wait follows the C(X-RateLimit-Reset) header, or C(Retry-After), or an exponential backoff, plus up to a tenth
+        more at random, so that jobs sharing a key do not all wake at the same reset.
+      - When the limit is still reached after this time, the task fails. Once a task has created the replacement of a
+        handler, it waits up to 600 seconds to finish it (the old handler deleted), whatever this is. From 0 to 86400.
     type: int
-    default: 120
+    default: 300
 requirements:
   - requests
 notes:

@@ -14,13 +14,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import math
+import random
 import re
 import time
 import traceback
 
 from ansible.module_utils.six.moves.urllib.parse import urlsplit, urlunsplit
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import encode_form, normalize_handler, same_name, stored_form
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import MAX_NAME_LENGTH
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import encode_form, normalize_handler, same_name, server_cleaned, stored_form
 
 try:
     import requests
@@ -95,7 +97,7 @@ class Call:
 class DmpilotClient:
     """One requests.Session, so that pages and writes reuse the connection."""
 
-    def __init__(self, api_url, api_key, validate_certs=True, timeout=30, retries=3, rate_limit_timeout=120, sleep=time.sleep,
+    def __init__(self, api_url, api_key, validate_certs=True, timeout=30, retries=3, rate_limit_timeout=300, sleep=time.sleep,
                  clock=None):
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
         # What messages show of api_url: a password in it must never be printed.
@@ -105,6 +107,7 @@ class DmpilotClient:
         self.rate_limit_timeout = rate_limit_timeout
         self.sleep = sleep
         self.clock = clock or time.monotonic
+        self.rate_limited = 0  # the 429s this client met: other jobs share the key, and their writes settle slower
         # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a Session's verify=False (psf/requests#3829).
         self.validate_certs = validate_certs
         self.session = requests.Session()
@@ -168,10 +171,13 @@ class DmpilotClient:
         A search that finds no such name is confirmed with the whole list before the name is taken to be free, unless
         its answer already was the whole list (a server without search ignores the option).
         """
-        found = self.list_handlers(search=name)
+        text = search_text(name)
+        if text is None:
+            return [handler for handler in self.list_handlers() if same_name(name, handler["name"])]
+        found = self.list_handlers(search=text)
         matches = [handler for handler in found if same_name(name, handler["name"])]
-        # The server cleans the search text like any input (rule 14), so a stored name matches the cleaned text.
-        if matches or any(not like_match(stored_form(name), handler["name"]) for handler in found):
+        # An answer that holds a name the search cannot have matched is the whole list: a server without search (rule 14).
+        if matches or any(not like_match(text, handler["name"]) for handler in found):
             return matches
         return [handler for handler in self.list_handlers() if same_name(name, handler["name"])]
 
@@ -245,6 +251,7 @@ class DmpilotClient:
                 continue
             if response.status_code == 429:
                 rate_limited += 1
+                self.rate_limited += 1
                 first_limited = self.clock() if first_limited is None else first_limited
                 wait = rate_limit_wait(response, rate_limited)
                 # The waits are bounded by what they add up to, and by the wall clock since the first 429.
@@ -388,8 +395,13 @@ def rate_limit_wait(response, attempt):
             # Some servers send the moment of the reset rather than the seconds until it.
             seconds -= time.time()
         if not math.isnan(seconds):
-            return max(seconds, backoff(attempt))
-    return backoff(attempt)
+            return spread(max(seconds, backoff(attempt)))
+    return spread(backoff(attempt))
+
+
+def spread(seconds):
+    """A wait, plus up to a tenth more at random: jobs that share a key (an AWX cluster) do not all wake at one reset."""
+    return seconds * (1 + random.random() / 10)
 
 
 def backoff(attempt):
@@ -418,10 +430,29 @@ def total_results(answer):
     return None
 
 
+def search_text(name):
+    """The search text that finds a name (rule 14): the name with its quotes as the server cleans them (it cleans the
+    search text like any input), and `\\`, `%` and `_` escaped with a backslash, which MySQL's LIKE reads as an escape and
+    as wildcards. None where the cleaning would change the name otherwise (a tag, a '<', blanks at the ends): such a
+    name is looked for in the whole list."""
+    if server_cleaned(name, MAX_NAME_LENGTH) != stored_form(name) or not name:
+        return None
+    return "".join("\\" + char if char in "\\%_" else char for char in stored_form(name))
+
+
 def like_match(text, name):
-    """Whether the server's search for text would answer name: SQL's LIKE '%text%', case-insensitive (rule 14)."""
-    pattern = "".join(".*" if char == "%" else "." if char == "_" else re.escape(char) for char in text)
-    return re.search(pattern, name or "", re.IGNORECASE | re.DOTALL) is not None
+    """Whether the server's search for text would answer name: MySQL's LIKE '%text%', case-insensitive, where `%` and
+    `_` are wildcards and a backslash makes the next character literal (rule 14)."""
+    pattern, escaped = [], False
+    for char in text:
+        if escaped or char not in "\\%_":
+            pattern.append(re.escape(char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            pattern.append(".*" if char == "%" else ".")
+    return not escaped and re.search("".join(pattern), name or "", re.IGNORECASE | re.DOTALL) is not None
 
 
 def redacted_url(url):

@@ -26,6 +26,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
     InvalidHandler,
     diff_view,
     masked_handler,
+    plain_form,
     same_name,
     stored_form,
     wanted_handler,
@@ -167,11 +168,11 @@ def outcome(changes, current, salt):
                 after[stored["id"]] = stored
             after_view[key] = diff_view(stored, salt)
         if change.action == "delete":
-            (already_gone if change.already_gone else deleted).append(dict(id=old["id"], name=old["name"]))
+            (already_gone if change.already_gone else deleted).append(dict(id=old["id"], name=plain_form(old["name"])))
         elif old is None or (stored is not None and stored["id"] == old["id"]):
-            (created if old is None else updated).append(dict(id=stored["id"], name=stored["name"]))
+            (created if old is None else updated).append(dict(id=stored["id"], name=plain_form(stored["name"])))
         else:
-            replaced.append(dict(old_id=old["id"], id=stored["id"], name=stored["name"]))
+            replaced.append(dict(old_id=old["id"], id=stored["id"], name=plain_form(stored["name"])))
     handlers = [after[handler_id] for handler_id in sorted(after)] + new
     return dict(
         changed=bool(created or updated or replaced or deleted),
@@ -186,7 +187,7 @@ def diff_key(old, stored):
 
     So check mode, which knows no new id, and the real run show the same keys.
     """
-    return "%s (id %d)" % (old["name"], old["id"]) if old is not None else "%s (new)" % stored["name"]
+    return "%s (id %d)" % (plain_form(old["name"]), old["id"]) if old is not None else "%s (new)" % plain_form(stored["name"])
 
 
 def run(module):

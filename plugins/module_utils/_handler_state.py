@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 import time
 
@@ -33,12 +34,14 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
     InvalidHandler,
     changed_fields,
     check_creatable,
+    check_name_sendable,
     check_sendable,
     create_form,
     diff_view,
     differences,
     masked_handler,
     merged_handler,
+    plain_form,
     resolve_masked_secrets,
     same_name,
     stored_form,
@@ -63,6 +66,11 @@ PROBE_CACHE_SECONDS = 300
 # many seconds apart, before failing on a duplicate.
 RACE_REREADS = 2
 RACE_WAIT = 2.0
+# Where the rate limit was met (jobs share the key, as in an AWX cluster), a racing run settles slower: read again so
+# often, each wait twice the one before (2, 4, 8, 16, 32 seconds).
+RACE_REREADS_UNDER_LOAD = 5
+# How long, in seconds, the rest of a task waits out the rate limit once it has created a replacement (see apply()).
+REPLACEMENT_PATIENCE = 600
 
 # What the probe can find (rule 13): the server stores updates as sent, stores nothing, or empties the type and settings.
 FAITHFUL, IGNORED, MANGLED = "faithful", "ignored", "mangled"
@@ -209,10 +217,13 @@ class HandlerState:
         caller fails on it as a real duplicate. groups(found) gives the lists that must each hold one handler per name.
         """
         found = read()
-        for _attempt in range(RACE_REREADS):
-            if not any(duplicated(group) for group in groups(found)):
+        attempt = 0
+        while any(duplicated(group) for group in groups(found)):
+            under_load = self.client.rate_limited > 0
+            if attempt >= (RACE_REREADS_UNDER_LOAD if under_load else RACE_REREADS):
                 break
-            self.sleep(RACE_WAIT)
+            self.sleep(RACE_WAIT * (2 ** attempt if under_load else 1))
+            attempt += 1
             found = read()
         return found
 
@@ -226,13 +237,17 @@ class HandlerState:
             return Change("delete" if current is not None else None, wanted, current=current)
         if current is None:
             check_creatable(wanted)
+            check_name_sendable(wanted["name"])
             resolve_masked_secrets(wanted, None, self.salt)
             check_sendable(wanted["settings"])
             return Change("create", wanted, merged_handler(wanted))
         wanted = resolve_masked_secrets(wanted, current, self.salt)
+        check_has_type(wanted, current)
         form = changed_fields(wanted, current)
         if not form:
             return Change(None, wanted, current=current, stored=current)
+        if "name" in form:
+            check_name_sendable(form["name"])
         check_sendable(form, current)
         expected = merged_handler(wanted, current)
         check_can_disable(expected, current)
@@ -273,7 +288,12 @@ class HandlerState:
         self.decide(writes)
         for change in writes:
             if change.creates:
-                change.new_id = self.create_as(change.expected)
+                change.new_id = self.create_as(change.expected, replacing=change.current)
+                if change.current is not None:
+                    # A replacement once created is finished (the old handler deleted) or undone: the rest of the task waits
+                    # out the rate limit up to REPLACEMENT_PATIENCE, however short rate_limit_timeout, rather than leave a
+                    # name held twice.
+                    self.client.rate_limit_timeout = max(self.client.rate_limit_timeout, REPLACEMENT_PATIENCE)
             elif change.action == "update":
                 self.update(change.current["id"], change.form)
         self.read_back([change for change in writes if change.action != "delete"], list_pages)
@@ -434,11 +454,17 @@ class HandlerState:
         raise HandlerStateFailure("enabled: %r cannot be created disabled: %s Nothing was changed."
                                   % (expected["name"], CANNOT_DISABLE % SERVER_DOES[self.update_mode]))
 
-    def create_as(self, expected):
+    def create_as(self, expected, replacing=None):
         """Create a handler. The API ignores is_enabled on create, so a disabled one is created, then disabled."""
-        handler_id = self.unanswered_may_have("created handler %r" % expected["name"], self.client.create_handler, create_form(expected))
+        done = "created handler %r" % plain_form(expected["name"])
+        if replacing is not None:
+            # Unanswered, it may land: then the name is there twice, and the message must say which handler is the old one.
+            done += (" to replace handler %d: if two handlers have that name now, handler %d is the old one; run the task again, "
+                     "or remove the newer one with its id and state: absent" % (replacing["id"], replacing["id"]))
+        handler_id = self.unanswered_may_have(done, self.client.create_handler, create_form(expected))
         self.created_ids.add(handler_id)
-        self.written.append("created handler %d (%r)" % (handler_id, expected["name"]))
+        self.written.append("created handler %d (%r)%s" % (handler_id, plain_form(expected["name"]), "" if replacing is None else
+                                                        " to replace handler %d, which is the old one" % replacing["id"]))
         if not expected["enabled"]:
             disable = {"is_enabled": False}
             if "email" in expected["settings"]:
@@ -583,9 +609,12 @@ class UpdateProbe:
         except DmpilotError as error:
             reason = ": ".join(part for part in (error.message, error.title) if part).rstrip(".")  # a title may end with one
             # A create that got no answer, or failed on the server's side, may have happened: looked up, and removed.
-            left = (error.status is None or error.status >= 500) and self.remove_unanswered(name)
+            unanswered = error.status is None or error.status >= 500
+            if unanswered:
+                self.remove_unanswered(name)
             raise HandlerStateFailure("Could not learn how this dmpilot server applies updates: creating a throwaway %s handler to "
-                                      "test it failed: %s.%s %s" % (PROBE_TYPE, reason, "" if left else NOTHING_CHANGED, self.advice(error)))
+                                      "test it failed: %s.%s %s" % (PROBE_TYPE, reason, "" if unanswered else NOTHING_CHANGED,
+                                                                    self.advice(error)))
 
     def advice(self, error):
         """What to do after a refused probe, fitting the update_strategy that was set."""
@@ -600,19 +629,24 @@ class UpdateProbe:
                       "handler with a new one."
 
     def remove_unanswered(self, name):
-        """After a create that timed out or failed on the server's side: delete the probe if it was created after all.
-
-        Answer whether a throwaway handler may be left on the server (then the run's record says so, and changed).
-        """
+        """After a create that timed out or failed on the server's side: delete the probe if it was created after all, and
+        record what may have been written (found or not, the create may have landed: the task reports a change)."""
         try:
             created = self.client.find_by_name(name)
         except DmpilotError as error:
             self.written.append("may have created the throwaway handler %r of the update test" % name)
             self.warnings.append("The throwaway handler %r of the update test may have been created, and could not be looked up "
                                  "(%s). The next test removes it; you may also delete it by hand." % (name, error))
-            return True
-        # Found and deleted, it leaves the account as it was, like any test; one that cannot be deleted is recorded by remove().
-        return not self.remove([handler["id"] for handler in created])
+            return
+        if not created:
+            # A write without an answer may still land (the server goes on after the client gave up): not a proof of absence.
+            self.written.append("may have created the throwaway handler %r of the update test (its create got no answer, and it "
+                                "was not found; if it appears, the next update test removes it)" % name)
+            return
+        # Found and deleted, it leaves the account as it was; one that cannot be deleted is recorded by remove().
+        if self.remove([handler["id"] for handler in created]):
+            self.written.append("created and deleted again the throwaway handler %s of the update test (its create got no answer)"
+                                % ", ".join(str(handler["id"]) for handler in created))
 
     def remove_left_behind(self, probes, own_id):
         """Probes of this collection older than PROBE_LEFTOVER_AGE, which killed runs left: removed, and reported."""
@@ -721,10 +755,19 @@ def no_such_id(handler_id):
 
 
 def the_one_named(name, matches):
-    """The handler of this exact name among matches, or None; names need not be unique, and several is a failure."""
+    """The handler of this exact name among matches, or None; names need not be unique, and several is a failure that says
+    which is the oldest and how to remove the others."""
     if len(matches) > 1:
-        raise HandlerStateFailure("name: %d notification handlers are named %r (ids %s). Set id to the one to manage, and remove or "
-                                  "rename the others." % (len(matches), name, ", ".join(str(handler["id"]) for handler in matches)))
+        ids = sorted(handler["id"] for handler in matches)
+        newer = ids[1:]
+        raise HandlerStateFailure(
+            "name: %d notification handlers are named %r: ids %s. Handler %d is the oldest; %s newer, maybe made by a run whose "
+            "write got no answer (a create or a replacement) or by a run at the same moment. To keep handler %d, remove %s with "
+            "%s; or set id to the handler to manage, and rename the others."
+            % (len(matches), plain_form(name), ", ".join(str(handler_id) for handler_id in ids), ids[0],
+               "handler %d is" % newer[0] if len(newer) == 1 else "handlers %s are" % ", ".join(str(handler_id) for handler_id in newer),
+               ids[0], "it" if len(newer) == 1 else "each",
+               " and ".join("a task with id: %d and state: absent" % handler_id for handler_id in newer)))
     return matches[0] if matches else None
 
 
@@ -733,6 +776,16 @@ def check_same_handler(handler_id, name, current):
     if handler_id is not None and name is not None and current is not None and not same_name(name, current["name"]):
         raise HandlerStateFailure("name: handler %d is named %r, not %r, so it was not deleted: id and name name two different "
                                   "handlers. Give the id alone, or the name that handler has." % (handler_id, current["name"], name))
+
+
+def check_has_type(wanted, current):
+    """A handler that the update bug broke (rule 13: type null, settings emptied) cannot be changed without its type: any
+    change of it replaces it or sends its type, and the server refuses a handler without one. Given as it is (no
+    setting, no other change), it is left alone."""
+    if current["type"] is None and "type" not in wanted and (wanted["settings"] or changed_fields(wanted, current)):
+        raise HandlerStateFailure("type: notification handler %d (%r) has no type: an update of a server with the update bug emptied "
+                                  "its type and settings. Give type and its settings to restore it.%s"
+                                  % (current["id"], plain_form(current["name"]), NOTHING_CHANGED))
 
 
 def check_can_disable(expected, current):
@@ -768,6 +821,8 @@ class ProbeCache:
         if self.path is None:
             return None
         try:
+            if not (private(self.directory, directory=True) and private(self.path)):
+                return None
             with open(self.path) as cached:
                 outcome = json.load(cached)
             fresh = 0 <= self.clock() - float(outcome["learnt"]) < PROBE_CACHE_SECONDS
@@ -779,12 +834,12 @@ class ProbeCache:
         if self.path is None:
             return
         try:
-            if not os.path.isdir(self.directory):
+            if not os.path.lexists(self.directory):
                 os.mkdir(self.directory, 0o700)
-            if os.stat(self.directory).st_uid != os.getuid():
-                return  # someone else's directory: not to be trusted
+            if not private(self.directory, directory=True):
+                return  # a symlink, someone else's directory, or one others can write: not to be trusted
             partial = "%s.%d" % (self.path, os.getpid())
-            with open(partial, "w") as cached:
+            with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as cached:
                 json.dump({"mode": mode, "learnt": self.clock()}, cached)
             os.rename(partial, self.path)
         except OSError:
@@ -799,28 +854,42 @@ class ProbeCache:
                 continue
 
 
-def playbook_run():
-    """The ansible-playbook (or ansible) process this module runs under, as "pid start-time"; None where it cannot be told.
+def private(path, directory=False):
+    """Whether a path is this user's own directory (or regular file), not a symlink, and not open to others (lstat)."""
+    info = os.lstat(path)
+    right_kind = stat.S_ISDIR(info.st_mode) if directory else stat.S_ISREG(info.st_mode)
+    return right_kind and info.st_uid == os.getuid() and not info.st_mode & 0o077
 
-    Linux only: the module's ancestors, read from /proc, up to the topmost one that runs ansible-playbook (its workers are
-    forks of it, with the same command line).
+
+def playbook_run():
+    """The ansible-playbook (or ansible) process that runs this task, as "pid start-time"; None where it cannot be told.
+
+    Ansible runs each task in a worker, a fork of the ansible-playbook process: the module's nearest ancestor whose parent
+    is the same program with the same command line is that worker, and its parent is the run. Nothing is guessed from
+    names: a launcher above the run (make, sudo, a script, AWX) is never taken for it, so two runs started one after the
+    other never share an outcome. Linux only (/proc); elsewhere, or on a remote host, each task tests for itself.
     """
-    pid, found = os.getppid(), None
-    for _depth in range(32):
-        try:
-            with open("/proc/%d/stat" % pid) as stat_file:
-                fields = stat_file.read().rpartition(")")[2].split()
-            with open("/proc/%d/cmdline" % pid, "rb") as cmdline_file:
-                words = cmdline_file.read().split(b"\0")
-        except (OSError, IOError):
-            break
-        if any(os.path.basename(word) in (b"ansible-playbook", b"ansible") for word in words[:3]):
-            found = "%d %s" % (pid, fields[19])
-        parent = int(fields[1])
-        if parent <= 1:
-            break
-        pid = parent
-    return found
+    pid = os.getppid()
+    for _depth in range(16):
+        process, parent = process_entry(pid), None
+        if process is None or process[0] <= 1:
+            return None
+        parent = process_entry(process[0])
+        if parent is not None and parent[2] == process[2] and process[2]:
+            return "%d %s" % (process[0], parent[1])
+        pid = process[0]
+    return None
+
+
+def process_entry(pid):
+    """(parent pid, start time, command line) of a process, from /proc; None where it cannot be read."""
+    try:
+        with open("/proc/%d/stat" % pid) as stat_file:
+            fields = stat_file.read().rpartition(")")[2].split()
+        with open("/proc/%d/cmdline" % pid, "rb") as cmdline_file:
+            return int(fields[1]), fields[19], cmdline_file.read()
+    except (OSError, IOError, IndexError, ValueError):
+        return None
 
 
 def converge(module, work):

@@ -105,35 +105,66 @@ def server_cleaned(value, max_length=MAX_VALUE_LENGTH):
     return value.strip(PHP_BLANKS)
 
 
-def name_forms(name):
-    """The stored names that a wanted name matches: as given (a server that does not clean) and as the server cleans it.
+def quoted_form(name):
+    """A name with its quotes as the server's entities: the one mapping of the cleaning that can be undone (rule 10)."""
+    for quote, entity in QUOTE_ENTITIES:
+        name = name.replace(quote, entity)
+    return name
 
-    So `Équipe d'astreinte` finds, and is, the handler that a cleaning server stores as `Équipe d&#39;astreinte`.
-    """
-    return (name, server_cleaned(name, MAX_NAME_LENGTH)) if name is not None else (None,)
+
+def plain_form(name):
+    """A name with the server's quote entities back as quotes: how the collection shows and exports names."""
+    if name is None:
+        return None
+    for quote, entity in QUOTE_ENTITIES:
+        name = name.replace(entity, quote)
+    return name
 
 
 def same_name(wanted_name, stored_name):
-    return stored_name in name_forms(wanted_name)
+    """Whether a stored name is the wanted one: the same words, a quote and its entity being the same character.
+
+    So `Équipe d'astreinte` is the handler that a cleaning server stores as `Équipe d&#39;astreinte`, and an exported
+    name given back is its handler. Nothing else of the cleaning is undone: `Ops <staging>`, which the server stores as
+    `Ops`, is not the handler `Ops`, nor is `  Ops  ` (rule 10).
+    """
+    return wanted_name is not None and stored_name is not None and quoted_form(wanted_name) == quoted_form(stored_name)
 
 
 def stored_form(name):
-    """What a cleaning server stores for this name: what the collection predicts and reports."""
-    return server_cleaned(name, MAX_NAME_LENGTH)
+    """What a cleaning server stores for a name that the collection sends: its quotes as entities."""
+    return quoted_form(name)
 
 
 def checked_name(name):
-    """A wanted name, trimmed; refused where the server would store it empty or cut it. Its cleaning is predicted."""
-    name = name.strip(PHP_BLANKS)
+    """A wanted name, as given: refused where it is empty, or longer than the server keeps once its quotes are entities."""
+    if not name.strip(PHP_BLANKS):
+        raise InvalidHandler("name must not be empty.")
     stored = stored_form(name)
-    if not stored:
-        raise InvalidHandler("name must not be empty%s." % (
-            "" if not name else ": the server removes what looks like an HTML tag (from a '<' to the next '>', or to the end), "
-            "which leaves nothing of %r" % name))
     if len(stored) > MAX_NAME_LENGTH:
         raise InvalidHandler("name is %d characters long as the server stores it%s; the server cuts it to %d. Shorten it." % (
             len(stored), " (it turns each ' into &#39; and each \" into &#34;)" if stored != name else "", MAX_NAME_LENGTH))
     return name
+
+
+def check_name_sendable(name):
+    """Refuse, before it is sent (a create or a rename), a name that the server would store as another name (rule 10).
+
+    The cleaning removes a NUL, everything from a '<' to the next '>' (or to the end) and the blanks at both ends, so that
+    `Ops <staging>` would be stored as `Ops`: another handler's name, maybe. Only quotes can be undone. A name like that is
+    still found where a server stores it as given (an export of it is given back unchanged): it is only never sent.
+    """
+    stored = server_cleaned(name, MAX_NAME_LENGTH)
+    if stored == quoted_form(name):
+        return
+    if "\x00" in name:
+        why = "a NUL character (\\x00), which the server removes"
+    elif "<" in name:
+        why = "'<', and the server removes everything from a '<' to the next '>' (or to the end)"
+    else:
+        why = "blanks at its start or end, which the server trims"
+    raise InvalidHandler("name %r holds %s: the server would store it as %r, which is another name (maybe another handler's). "
+                         "Nothing was sent. Give the name without it." % (name, why, plain_form(stored)))
 
 
 def clean_value(option, value, max_length=MAX_VALUE_LENGTH):
@@ -349,20 +380,21 @@ def masked_settings(settings, salt):
 
 
 def masked_handler(handler, salt):
-    """A copy of a handler that is safe to return or print: each secret setting is masked."""
+    """A copy of a handler that is safe to return or print: each secret setting masked, the name in its plain form."""
     if not handler:
         return {}
     masked = dict(handler)
+    masked["name"] = plain_form(handler.get("name"))
     masked["settings"] = masked_settings(handler.get("settings", {}), salt)
     return masked
 
 
 def diff_view(handler, salt):
-    """The part of a handler that diff mode shows: name, type, enabled and each setting, secrets masked."""
+    """The part of a handler that diff mode shows: name (plain), type, enabled and each setting, secrets masked."""
     if not handler:
         return {}
     return {
-        "name": handler["name"],
+        "name": plain_form(handler["name"]),
         "type": handler["type"],
         "enabled": handler["enabled"],
         "settings": masked_settings(handler["settings"], salt),
@@ -376,13 +408,14 @@ def declared(handler, with_id=False):
     the handler's id, which tells apart handlers that share a name.
     """
     item = {"id": handler["id"]} if with_id else {}
-    item.update(name=handler["name"], type=handler["type"], enabled=handler["enabled"])
+    item.update(name=plain_form(handler["name"]), type=handler["type"], enabled=handler["enabled"])
     item.update(handler["settings"])
     return item
 
 
-def declaration(handlers):
-    """Handlers as the list module's handlers option: those that share a name are told apart by id, so that the list is
-    accepted when it is given back."""
-    counts = collections.Counter(handler["name"] for handler in handlers)
-    return [declared(handler, with_id=counts[handler["name"]] > 1) for handler in handlers]
+def declaration(handlers, account=None):
+    """Handlers as the list module's handlers option: each whose name another handler of the account shares (account:
+    every handler, where handlers are only some of them) is told apart by its id, so that the list is accepted when it is
+    given back."""
+    counts = collections.Counter(quoted_form(handler["name"] or "") for handler in (handlers if account is None else account))
+    return [declared(handler, with_id=counts[quoted_form(handler["name"] or "")] > 1) for handler in handlers]

@@ -44,7 +44,7 @@ def connection_argument_spec():
         validate_certs=dict(type="bool", default=True),
         timeout=dict(type="int", default=30),
         retries=dict(type="int", default=3),
-        rate_limit_timeout=dict(type="int", default=120),
+        rate_limit_timeout=dict(type="int", default=300),
     )
 
 

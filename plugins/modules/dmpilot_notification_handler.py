@@ -23,10 +23,11 @@ description:
     runs end with one handler. A handler that existed before the task wrote is never taken for a racing run's, nor is a
     handler chosen by O(id). Where a name is found twice, the task reads again twice, two seconds apart, before it fails
     on the duplicate, since a racing run may be about to delete its own.
-  - The server stores C(') and C(") as the HTML entities C(&#39;) and C(&#34;), and removes what looks like an HTML tag
-    (rule 10 of the API's behaviour). A name is compared as given and as the server stores it, so a name such as
-    C(Équipe d'astreinte) is created once and found by every later run. A setting that the server would store changed, such
-    as C(o'brien@example.com), is refused before any request, since the channel would not work.
+  - A name is the user's exact words. The server stores C(') and C(") as the entities C(&#39;) and C(&#34;): a quote and
+    its entity are the same character, so C(Équipe d'astreinte) is created once, found by every later run, and shown with
+    its quote. A name that the server would store as another name (with a C(<), or blanks at its ends) is refused before
+    it is sent. A setting that the server would store changed, such as C(o'brien@example.com), is refused before any
+    request, since the channel would not work.
   - The server keeps an email handler enabled until the owner of the address confirms it
     (RV(notification_handler.pending_confirmation=true)), so such a handler cannot be disabled. With O(enabled=false),
     the task fails, and explains that the owner must confirm the address first.
@@ -64,8 +65,8 @@ attributes:
 options:
   name:
     description:
-      - The name of the handler. Names are compared exactly, after trimming surrounding blanks, as given and as the server
-        stores them (C(') as C(&#39;), C(") as C(&#34;), without what looks like an HTML tag).
+      - The name of the handler, compared exactly (a quote and its entity C(&#39;) or C(&#34;) are the same character).
+        A name with C(<), a NUL or blanks at its ends is refused where it would be sent: the server would store another name.
       - Without O(id), the handler is found by this name. If several handlers share it, the task fails and lists their ids.
       - With O(id), this is the wanted name, so a handler can be renamed. A new name that another handler has is refused.
       - At most 128 characters as the server stores it.

@@ -184,14 +184,9 @@ declaration:
       returned: success
 """
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotError
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_info import run
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import TYPE_NAMES
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import declaration, masked_handler
-from ansible_collections.dmpilot.cloud.plugins.module_utils._module import DmpilotModule, error_details
-
-
-def matches(handler, params):
-    return all(params[key] is None or handler[key] == params[key] for key in ("name", "type", "enabled"))
+from ansible_collections.dmpilot.cloud.plugins.module_utils._module import DmpilotModule
 
 
 def main():
@@ -205,20 +200,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    params = module.params
-    try:
-        if params["id"] is not None:
-            handlers = [handler for handler in [module.client.get_handler(params["id"])] if handler]
-        elif params["name"] is not None:
-            handlers = module.client.find_by_name(params["name"])
-        else:
-            handlers = module.client.list_handlers(handler_type=params["type"])
-    except DmpilotError as error:
-        module.fail_json(msg=str(error), **error_details(error))
-    handlers = [handler for handler in handlers if matches(handler, params)]
-    if not params["reveal_secrets"]:
-        handlers = [masked_handler(handler, module.salt) for handler in handlers]
-    module.exit_json(changed=False, notification_handlers=handlers, declaration=declaration(handlers))
+    run(module)
 
 
 if __name__ == "__main__":

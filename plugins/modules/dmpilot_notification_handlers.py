@@ -35,9 +35,9 @@ description:
   - No handler may end the task with a name that another handler has. Two items that end with the same name, unless both
     name their handler by O(handlers[].id), are refused before any request. A rename or a create that would give a
     handler the name of another is refused before any write, naming both.
-  - Names are compared as given and as the server stores them (C(') as C(&#39;), C(") as C(&#34;), without what looks
-    like an HTML tag). A setting that the server would store changed, such as an address with a quote, is refused before
-    any request.
+  - Names are compared exactly, a quote and its entity (C(&#39;), C(&#34;)) being the same character; a name that the
+    server would store as another name (with a C(<), or blanks at its ends) is refused before it is sent. A setting that
+    the server would store changed, such as an address with a quote, is refused before any request.
   - Where a replaced handler cannot be deleted, the task still makes the other deletes, then fails, naming every
     handler that is now there twice.
   - With O(purge=true), the task also deletes every handler that no item names. That includes the handlers that other

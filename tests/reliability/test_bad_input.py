@@ -67,14 +67,21 @@ def foreign_fields():
 URL_WITH_PASSWORD = "http://ops:%s@127.0.0.1:9/api" % CANARIES["x_access_token_secret"]
 
 BAD_INPUTS = (
-    # name: missing, empty, blank, too long (as given, and once the server turns each quote into an entity, rule 10), a
-    # tag and nothing else (the server would store it empty), shared by two handlers.
+    # name: missing, empty, blank, too long (as given, and once the server turns each quote into an entity, rule 10), one
+    # the server would store as another name (a tag, blanks at an end: refused after the read, where it would be sent,
+    # by a create or a rename; exact identity), shared by two handlers.
     BadInput("name", {"type": "email", "email": "a@example.com"}),
     BadInput("name", {"name": "", "type": "email", "email": "a@example.com"}),
     BadInput("name", {"name": "   ", "type": "email", "email": "a@example.com"}),
     BadInput("name", {"name": "n" * 129, "type": "email", "email": "a@example.com"}),
     BadInput("name", {"name": "O'" * 30, "type": "email", "email": "a@example.com"}, words=("&#39;",)),
-    BadInput("name", {"name": "<b class=x>", "type": "email", "email": "a@example.com"}),
+    BadInput("name", {"name": "<b class=x>", "type": "email", "email": "a@example.com"}, reads=True,
+             words=("holds '<'", "would store it as ''", "Nothing was sent")),
+    BadInput("name", {"name": "Other <staging>", "type": "email", "email": "a@example.com"}, seed=({"name": "Other", "type": "email"},),
+             reads=True, words=("holds '<'", "would store it as 'Other', which is another name", "Nothing was sent")),
+    BadInput("name", {"name": " Padded ", "type": "email", "email": "a@example.com"}, reads=True,
+             words=("holds blanks at its start or end", "would store it as 'Padded'")),
+    BadInput("name", {"id": 1, "name": "Twin <b>"}, seed=twins(), reads=True, words=("holds '<'", "Nothing was sent")),
     # A NUL character: refused by the module, naming the option, before ansible-core's syslog would choke on it.
     BadInput("name", {"name": "nul\x00inside", "type": "email", "email": "a@example.com"}),
     BadInput("name", {"name": "Twin", "enabled": False}, seed=twins(), reads=True, words=("ids 1, 2",)),

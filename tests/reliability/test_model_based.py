@@ -778,7 +778,7 @@ def story(world, task, drawn_faults, before, check, real):
 
 PROFILES = {
     # make test: the same examples every run, within its time.
-    "fixed": settings(derandomize=True, database=None, max_examples=EXAMPLES or 300, stateful_step_count=8, deadline=None,
+    "fixed": settings(derandomize=True, database=None, max_examples=EXAMPLES or 600, stateful_step_count=8, deadline=None,
                       suppress_health_check=list(HealthCheck), print_blob=False, phases=[phase for phase in Phase if phase != Phase.explain]),
     # make soak: fresh seeds, many examples, a deadline per example.
     "soak": settings(derandomize=False, database=None, max_examples=EXAMPLES or 2000, stateful_step_count=8,

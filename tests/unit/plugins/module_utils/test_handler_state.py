@@ -38,7 +38,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state impor
     run,
 )
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import declared, wanted_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import InvalidHandler, declared, wanted_handler
 from tests.fake_module import FakeModule as InProcessModule, ModuleExit, handler_options
 from tests.simulator.inprocess import API_URL, Account
 
@@ -262,15 +262,32 @@ def test_find_by_name_matches_the_exact_name_only():
     assert new_state(client).find(name="Nobody") is None
 
 
-def test_several_handlers_with_the_name_fail_listing_their_ids():
+def test_several_handlers_with_the_name_fail_naming_the_oldest_and_how_to_remove_the_newer():
     client = RecordingClient()
     first = client.seed("Ops")
     client.seed("Other")
     second = client.seed("Ops")
+    assert (first, second) == (1, 3)
     with pytest.raises(HandlerStateFailure) as failure:
         new_state(client).find(name="Ops")
-    assert "2 notification handlers are named 'Ops' (ids %d, %d)" % (first, second) in str(failure.value)
-    assert "Set id" in str(failure.value)
+    message = str(failure.value)
+    assert message.startswith("name: 2 notification handlers are named 'Ops': ids 1, 3. Handler 1 is the oldest; handler 3 is "
+                              "newer, maybe made by a run whose write got no answer")
+    assert message.endswith("To keep handler 1, remove it with a task with id: 3 and state: absent; or set id to the handler to "
+                            "manage, and rename the others.")
+    assert client.writes() == []
+
+
+def test_three_handlers_with_the_name_fail_naming_each_newer_one_to_remove():
+    client = RecordingClient()
+    for _index in range(3):
+        client.seed(APOSTROPHE_STORED)
+    with pytest.raises(HandlerStateFailure) as failure:
+        new_state(client).find(name=APOSTROPHE_NAME)
+    message = str(failure.value)
+    assert message.startswith('name: 3 notification handlers are named "%s": ids 1, 2, 3. Handler 1 is the oldest; handlers 2, 3 '
+                              "are newer" % APOSTROPHE_NAME), "the name is shown plain"
+    assert "To keep handler 1, remove each with a task with id: 2 and state: absent and a task with id: 3 and state: absent" in message
     assert client.writes() == []
 
 
@@ -700,18 +717,23 @@ def test_a_probe_create_that_failed_on_the_server_side_advises_trying_again_not_
     message = str(failure.value)
     assert "Run the task again once the server answers" in message
     assert "plan" not in message and "update_strategy" not in message
-    # The create may have reached the server: the probe is looked up by its unique name, and none was found.
+    # The create may have reached the server: the probe is looked up by its unique name, and none was found. A write that
+    # failed on the server's side may still land: it is recorded as a change (exact identity, point 9), never "Nothing was changed".
     probe_name = client.calls[0][1]["name"]
     assert client.calls[1] == ("find_by_name", probe_name)
     assert [call[0] for call in client.calls] == ["create_handler", "find_by_name"]
     assert sorted(client.stored) == [handler_id]
-    assert state.failure_details() == ("", False)
+    assert "Nothing was changed" not in message
+    written, changed = state.failure_details()
+    assert changed is True
+    assert "may have created the throwaway handler %r of the update test" % probe_name in written
+    assert "was not found" in written
 
 
-def test_a_probe_create_whose_answer_was_lost_is_found_by_its_name_and_deleted_leaving_the_account_as_it_was():
+def test_a_probe_create_whose_answer_was_lost_is_found_by_its_name_deleted_and_recorded_as_a_change():
     """Issue 18 point 6: the create timed out after the server stored the probe. Found by its unique name and deleted, it
-    leaves the account as it was, like any test of the server: nothing changed (the model-based soak found the first
-    version of this fix claiming a change that no handler showed)."""
+    leaves the account's handlers as they were; the create and the delete are still writes, recorded as a change
+    (exact identity, point 9): the failure never says that nothing was changed."""
     client = RecordingClient()
     handler_id = client.seed("Ops")
     client.lose_answer("create_handler", when=lambda form: form["type"] == PROBE_TYPE)
@@ -729,8 +751,10 @@ def test_a_probe_create_whose_answer_was_lost_is_found_by_its_name_and_deleted_l
     assert client.handler(handler_id)["settings"] == {"webhook": HOOK}
     message = str(failure.value)
     assert "Could not learn how this dmpilot server applies updates" in message
-    assert "Nothing was changed" in message
-    assert state.failure_details() == ("", False)
+    assert "Nothing was changed" not in message
+    written, changed = state.failure_details()
+    assert changed is True
+    assert "created and deleted again the throwaway handler %d of the update test (its create got no answer)" % probe_id in written
 
 
 def test_a_probe_create_whose_answer_was_lost_and_cannot_be_looked_up_says_it_may_exist_with_its_name():
@@ -1074,8 +1098,8 @@ def test_run_fails_with_changed_and_what_was_written_after_a_write():
     assert module.exited is None
     assert module.failed["changed"] is True
     # A 500 may come after the server applied the delete: the record says so rather than claim it did not happen.
-    assert ("Before this failure, the task created handler 3 ('Ops'), then may have deleted handler 1 ('Ops') (the request got no "
-            "answer, or the server failed on it).") in module.failed["msg"]
+    assert ("Before this failure, the task created handler 3 ('Ops') to replace handler 1, which is the old one, then may have "
+            "deleted handler 1 ('Ops') (the request got no answer, or the server failed on it).") in module.failed["msg"]
     assert REFUSED in module.failed["msg"]  # the server's words
     assert HOOK2 not in repr(module.failed)
 
@@ -1135,13 +1159,15 @@ def test_rule_10_a_name_with_an_apostrophe_is_created_once_and_a_second_run_chan
     assert client.writes() == [("create_handler", {"name": APOSTROPHE_NAME, "type": "webhook", "webhook": HOOK})]
     assert client.stored[new_id]["name"] == APOSTROPHE_STORED
     assert result["changed"] is True and result["notification_handler"]["id"] == new_id
-    assert result["notification_handler"]["name"] == APOSTROPHE_STORED  # reported as the server stores it
+    assert result["notification_handler"]["name"] == APOSTROPHE_NAME  # shown plain, not as the server stores it
+    assert result["diff"]["after"]["name"] == APOSTROPHE_NAME
     assert state.warnings == []
     for name in (APOSTROPHE_NAME, APOSTROPHE_STORED):  # the name as given, and the declaration fed back
         client.calls = []
         again, state = converge(client, webhook(name))
         assert client.calls == [("find_by_name", name)], "a second run wrote, or read more than the name"
         assert again["changed"] is False and again["notification_handler"]["id"] == new_id
+        assert again["notification_handler"]["name"] == APOSTROPHE_NAME
         assert again["diff"]["before"] == again["diff"]["after"]
         assert state.warnings == []
     assert sorted(client.stored) == [1, new_id]
@@ -1157,18 +1183,30 @@ def test_a_server_that_does_not_clean_names_stores_the_apostrophe_and_is_found_a
     assert client.calls == [("find_by_name", APOSTROPHE_NAME)] and again["changed"] is False
 
 
-@pytest.mark.parametrize("name, stored", [
-    ('Say "hi"', "Say &#34;hi&#34;"),
-    ("<b>Ops</b> team", "Ops team"),
-    ("Ops <primary", "Ops"),
-])
-def test_rule_10_other_cleaned_names_are_created_once_and_found_again(name, stored):
+def test_rule_10_a_name_with_double_quotes_is_created_once_found_again_and_shown_plain():
     client = RecordingClient()
-    result, _state = converge(client, webhook(name))
-    assert client.names() == [stored] and result["notification_handler"]["name"] == stored
+    result, _state = converge(client, webhook('Say "hi"'))
+    assert client.names() == ["Say &#34;hi&#34;"] and result["notification_handler"]["name"] == 'Say "hi"'
     client.calls = []
-    again, _state = converge(client, webhook(name))
-    assert client.writes() == [] and again["changed"] is False
+    again, _state = converge(client, webhook('Say "hi"'))
+    assert client.writes() == [] and again["changed"] is False and again["notification_handler"]["name"] == 'Say "hi"'
+
+
+@pytest.mark.parametrize("name, words", [
+    ("<b>Ops</b> team", "the server would store it as 'Ops team'"),
+    ("Ops <primary", "the server would store it as 'Ops'"),
+    ("  Ops  ", "holds blanks at its start or end"),
+])
+def test_exact_identity_a_name_the_server_would_clean_otherwise_is_refused_before_a_create(name, words):
+    """A tag or outer blanks would be stored as another name: the create is refused after the read, before any write."""
+    client = RecordingClient()
+    client.seed("Ops")
+    with pytest.raises(InvalidHandler) as failure:
+        converge(client, webhook(name))
+    assert str(failure.value).startswith("name %r holds " % name) and words in str(failure.value)
+    assert "Nothing was sent" in str(failure.value)
+    assert client.calls == [("find_by_name", name)]
+    assert client.names() == ["Ops"]
 
 
 def test_rule_10_the_single_module_run_twice_with_an_apostrophe_changes_nothing_the_second_time():
@@ -1216,7 +1254,7 @@ def test_rule_10_the_list_module_creates_a_quoted_name_once_and_the_next_run_cha
     handlers = [list_item(name=APOSTROPHE_NAME, type="webhook", webhook=HOOK), list_item(name='Say "hi"', type="webhook", webhook=HOOK2)]
     first = finished(list_module(client, handlers, purge), run_list)
     assert first.failed is None, first.failed
-    assert [entry["name"] for entry in first.exited["created"]] == [APOSTROPHE_STORED, "Say &#34;hi&#34;"]
+    assert [entry["name"] for entry in first.exited["created"]] == [APOSTROPHE_NAME, 'Say "hi"']  # shown plain
     assert client.names() == sorted([APOSTROPHE_STORED, "Say &#34;hi&#34;"])
     client.calls = []
     for fed_back in (handlers, [dict(item, name=stored) for item, stored in zip(handlers, [APOSTROPHE_STORED, "Say &#34;hi&#34;"])]):
@@ -1228,7 +1266,7 @@ def test_rule_10_the_list_module_creates_a_quoted_name_once_and_the_next_run_cha
     assert len(client.stored) == 2
 
 
-def test_rule_10_the_list_module_in_check_mode_predicts_the_stored_name_of_a_create():
+def test_rule_10_the_list_module_in_check_mode_shows_the_name_of_a_create_plain_as_the_real_run_does():
     checked, real = RecordingClient(), RecordingClient()
     handlers = [list_item(name=APOSTROPHE_NAME, type="webhook", webhook=HOOK)]
     predicted = finished(list_module(checked, handlers, check_mode=True), run_list)
@@ -1236,6 +1274,8 @@ def test_rule_10_the_list_module_in_check_mode_predicts_the_stored_name_of_a_cre
     assert checked.writes() == []
     assert predicted.exited["diff"] == result.exited["diff"]
     assert [entry["name"] for entry in predicted.exited["created"]] == [entry["name"] for entry in result.exited["created"]]
+    assert [entry["name"] for entry in result.exited["created"]] == [APOSTROPHE_NAME]
+    assert real.names() == [APOSTROPHE_STORED]
 
 
 def test_rule_10_two_list_items_whose_names_the_server_stores_alike_are_refused_before_any_request():
@@ -1246,15 +1286,17 @@ def test_rule_10_two_list_items_whose_names_the_server_stores_alike_are_refused_
     assert "handlers[0]" in module.failed["msg"] and "handlers[1]" in module.failed["msg"]
 
 
-def test_rule_10_check_mode_predicts_the_stored_form_of_a_rename_to_a_quoted_name():
-    """Check mode shows what the real run gives: a rename to `Équipe d'astreinte` ends as `Équipe d&#39;astreinte`."""
+def test_rule_10_check_mode_and_the_real_run_show_a_rename_to_a_quoted_name_plain():
+    """Check mode shows what the real run gives: a rename to `Équipe d'astreinte`, stored as `Équipe d&#39;astreinte`,
+    shown as given in both."""
     checked, real = RecordingClient(), RecordingClient()
     for client in (checked, real):
         client.seed("Ops")
     predicted, _state = converge(checked, webhook(APOSTROPHE_NAME), handler_id=1, check_mode=True)
     result, _state = converge(real, webhook(APOSTROPHE_NAME), handler_id=1)
     assert real.handler(1)["name"] == APOSTROPHE_STORED
-    assert result["diff"]["after"]["name"] == APOSTROPHE_STORED
+    assert result["diff"]["after"]["name"] == APOSTROPHE_NAME
+    assert result["notification_handler"]["name"] == predicted["notification_handler"]["name"] == APOSTROPHE_NAME
     assert predicted["diff"] == result["diff"]
 
 

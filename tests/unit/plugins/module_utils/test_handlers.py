@@ -101,24 +101,24 @@ def test_telegram_chat_ids(value):
     assert wanted_handler("Ops", "telegram", None, {"telegram_chat_id": value})["settings"]["telegram_chat_id"] == value
 
 
-def test_blanks_are_trimmed_as_the_server_does():
+def test_blanks_of_a_setting_are_trimmed_but_a_name_is_kept_as_given():
+    """Exact identity: a name is the user's exact words, blanks included; a setting is still trimmed as the server does."""
     wanted = wanted_handler("  Ops  ", None, None, {"email": " ops@example.com\n"})
-    assert wanted["name"] == "Ops"
+    assert wanted["name"] == "  Ops  "
     assert wanted["settings"] == {"email": "ops@example.com"}
 
 
 @pytest.mark.parametrize("name, words", [
-    ("", "name must not be empty"),
-    ("   ", "name must not be empty"),
-    ("<b>", "leaves nothing of '<b>'"),
-    ("<Ops", "leaves nothing of '<Ops'"),
+    ("", "name must not be empty."),
+    ("   ", "name must not be empty."),
+    ("\t\n", "name must not be empty."),
     ("x" * 129, "name is 129 characters long as the server stores it; the server cuts it to 128"),
     # Rule 10: each quote is stored as a five-character entity, so a name within 128 characters may not be as stored.
     ("'" + "x" * 126, "name is 131 characters long as the server stores it (it turns each ' into &#39;"),
     ('"' * 26, "name is 130 characters long as the server stores it"),
 ])
-def test_names_the_server_would_store_empty_or_cut_are_refused(name, words):
-    """Rule 10: a name is refused only where its stored form is empty or over 128 characters."""
+def test_names_empty_or_that_the_server_would_cut_are_refused(name, words):
+    """Rule 10: a blank name is refused, and one over 128 characters once its quotes are entities."""
     with pytest.raises(InvalidHandler) as caught:
         wanted_handler(name, None, None, {})
     assert str(caught.value).startswith("name ")
@@ -128,17 +128,43 @@ def test_names_the_server_would_store_empty_or_cut_are_refused(name, words):
 @pytest.mark.parametrize("name, stored", [
     ("Équipe d'astreinte", "Équipe d&#39;astreinte"),
     ('Say "hi"', "Say &#34;hi&#34;"),
-    ("<b>Ops</b>", "Ops"),
-    ("Ops <2", "Ops"),
-    ("a < b > c", "a  c"),
     ("Équipe d&#39;astreinte", "Équipe d&#39;astreinte"),
     ("x" * 128, "x" * 128),
+    ("a" + "'" * 25, "a" + "&#39;" * 25),  # 126 characters once stored
 ])
-def test_names_with_quotes_and_tags_are_accepted_and_their_stored_form_predicted(name, stored):
-    """Rule 10: the collection knows the server's cleaning of a name, so such a name is taken and compared as stored."""
+def test_names_with_quotes_are_accepted_sendable_and_stored_with_entities(name, stored):
+    """Rule 10: a quote is the one change of the cleaning that can be undone, so such a name is sent and found again."""
     assert wanted_handler(name, None, None, {})["name"] == name
+    handlers.check_name_sendable(name)
     assert handlers.stored_form(name) == stored
     assert handlers.same_name(name, stored)
+
+
+@pytest.mark.parametrize("name, stored, words", [
+    ("Ops <staging>", "Ops", "holds '<', and the server removes everything from a '<' to the next '>' (or to the end)"),
+    ("<b>Ops</b>", "Ops", "holds '<'"),
+    ("Ops <2", "Ops", "holds '<'"),
+    ("a < b > c", "a  c", "holds '<'"),
+    ("<b>", "", "holds '<'"),
+    ("<Ops", "", "holds '<'"),
+    ("it's <b>", "it's", "holds '<'"),  # shown plain: the quote is not the reason
+    ("  Ops  ", "Ops", "holds blanks at its start or end, which the server trims"),
+    ("Ops\n", "Ops", "holds blanks at its start or end"),
+    ("Ops\x00 team", "Ops team", "holds a NUL character (\\x00), which the server removes"),
+])
+def test_names_the_server_would_store_as_another_name_are_accepted_but_refused_when_sent(name, stored, words):
+    """Exact identity: such a name is still a name to look for (a server that does not clean stores it as given), but it is
+    never sent: the server would store it as another name, maybe another handler's. It is not that other name."""
+    assert wanted_handler(name, None, None, {})["name"] == name
+    with pytest.raises(InvalidHandler) as caught:
+        handlers.check_name_sendable(name)
+    message = str(caught.value)
+    assert message.startswith("name %r " % name)
+    assert words in message
+    assert "the server would store it as %r, which is another name" % stored in message
+    assert message.endswith("Nothing was sent. Give the name without it.")
+    assert not handlers.same_name(name, stored)
+    assert handlers.same_name(name, name)
 
 
 @pytest.mark.parametrize("value, stored", [
@@ -169,10 +195,20 @@ def test_rule_10_the_server_cleaning_in_its_order(value, stored):
     ("Équipe d&#39;astreinte", "Équipe d&#39;astreinte", True),  # the stored form fed back (a declaration)
     ("Équipe d'astreinte", "Équipe d&amp;#39;astreinte", False),
     ("Équipe d'astreinte", "Équipe d\u2019astreinte", False),
+    ("Équipe d&#39;astreinte", "Équipe d'astreinte", True),  # an export shown plain, stored as given
+    ('Say "hi"', "Say &#34;hi&#34;", True),
+    ('Say "hi"', "Say &#39;hi&#39;", False),
     ("Ops", "ops", False),
     ("Ops", None, False),
+    (None, "Ops", False),
+    # Nothing else of the cleaning is undone (exact identity): a tag, blanks and a NUL make another name.
+    ("Ops <staging>", "Ops", False),
+    ("Ops <staging>", "Ops <staging>", True),
+    ("  Ops  ", "Ops", False),
+    ("Ops", "  Ops  ", False),
+    ("Ops\x00", "Ops", False),
 ])
-def test_rule_10_same_name_is_the_name_as_given_or_as_the_server_cleans_it(wanted, stored, same):
+def test_rule_10_same_name_is_the_name_with_its_quotes_read_as_entities(wanted, stored, same):
     assert handlers.same_name(wanted, stored) is same
 
 
