@@ -33,6 +33,8 @@ INSTALLED := build/installed
 # Each stage of make test: a banner with what it runs, "still running" after 30 s without output, and its time.
 STAGE := @$(PYTHON) tools/stage.py
 STAGE_TIMES_FILE := $(CURDIR)/build/stage-times.txt
+# Where each stage of make test and make quick writes its output (tools/stage.py).
+STAGE_LOGS := $(CURDIR)/build/stage-logs
 PIP_INSTALL := -m pip install --disable-pip-version-check --quiet
 
 export ANSIBLE_NOCOLOR := 1
@@ -40,7 +42,7 @@ export PATH := $(BIN):$(PATH)
 export PY_COLORS := 0
 
 .PHONY: help demo test test-stages quick venv demo-venv source-tree tarball install pytest unit units integration smoke nox ee docs \
-	docs-check docs-lint docsite lint sanity changelog changelog-lint bench bench-quick live soak clean
+	docs-check docs-lint docsite lint sanity line-venvs changelog changelog-lint bench bench-quick live soak clean
 
 demo: demo-venv ## Build and install the collection in build/venv-demo, start the simulator, run the demo playbook
 	@rm -rf build/demo
@@ -60,15 +62,19 @@ $(DEMO_STAMP): requirements-demo.txt
 	touch $@
 
 test: ## Every check, as CI runs it; each stage says what it runs, and the stage times come at the end
-	@mkdir -p build && rm -f $(STAGE_TIMES_FILE)
-	@status=0; STAGE_TIMES=$(STAGE_TIMES_FILE) $(MAKE) --no-print-directory PYTHON=$(PYTHON) test-stages || status=$$?; \
-		$(PYTHON) tools/stage.py --report $(STAGE_TIMES_FILE); exit $$status
+	@mkdir -p $(STAGE_LOGS) && rm -f $(STAGE_TIMES_FILE) $(STAGE_LOGS)/*.log
+	@status=0; STAGE_TIMES=$(STAGE_TIMES_FILE) STAGE_LOGS=$(STAGE_LOGS) $(MAKE) -j2 --no-print-directory PYTHON=$(PYTHON) test-stages \
+		|| status=$$?; $(PYTHON) tools/stage.py --report $(STAGE_TIMES_FILE); exit $$status
 
-test-stages: venv source-tree install docs-check docs-lint docsite changelog-lint lint ee nox units pytest integration sanity smoke bench-quick
+# make -j2 runs two stages at a time, each with its output in build/stage-logs/ (printed when it fails). A stage starts
+# once those it needs are done; the longest come first, so that the short ones fill the cores at the end.
+test-stages: venv source-tree install integration pytest line-venvs smoke sanity units nox bench-quick lint docsite ee \
+	docs-check docs-lint changelog-lint
 
 quick: ## The quick path while developing: docs-check, lint and the unit tests
-	@mkdir -p build && rm -f $(STAGE_TIMES_FILE)
-	@status=0; STAGE_TIMES=$(STAGE_TIMES_FILE) $(MAKE) --no-print-directory PYTHON=$(PYTHON) venv source-tree docs-check lint unit \
+	@mkdir -p $(STAGE_LOGS) && rm -f $(STAGE_TIMES_FILE) $(STAGE_LOGS)/*.log
+	@status=0; STAGE_TIMES=$(STAGE_TIMES_FILE) STAGE_LOGS=$(STAGE_LOGS) $(MAKE) -j2 --no-print-directory PYTHON=$(PYTHON) venv source-tree \
+		docs-check lint unit \
 		|| status=$$?; \
 		$(PYTHON) tools/stage.py --report $(STAGE_TIMES_FILE); exit $$status
 
@@ -113,10 +119,10 @@ integration: venv ## ansible-test integration, every target, on the development 
 	$(STAGE) integration -m "ansible-test integration: every playbook target against the simulator, ansible-core 2.21, two lanes, empty HOME" -- \
 		$(BIN)/python tools/run_ansible_test.py integration --lanes --home build/home-integration
 
-# The smoke targets on the oldest supported line and on the release candidate, from the virtualenvs sanity made, side by
+# The smoke targets on the oldest supported line and on the release candidate, from the virtualenvs of tools/sanity.py, side by
 # side (each is one process at a time, so the two cores serve both); each line's output is prefixed with its version.
 SMOKE_LINE = ( set -o pipefail; build/ansible-$(1)/bin/python tools/run_ansible_test.py integration smoke/ 2>&1 | sed -u "s/^/[$(1)] /" )
-smoke: sanity ## ansible-test integration of the smoke targets on ansible-core 2.19 and 2.22
+smoke: line-venvs ## ansible-test integration of the smoke targets on ansible-core 2.19 and 2.22
 	$(STAGE) smoke -m "ansible-test integration, the smoke targets (lifecycle, secrets canary, role), ansible-core 2.19 and 2.22 side by side" -- \
 		bash -c '$(call SMOKE_LINE,2.19) & oldest=$$!; $(call SMOKE_LINE,2.22) & newest=$$!; status=0; \
 		wait $$oldest || { status=1; echo "smoke: ansible-core 2.19 FAILED"; }; \
@@ -157,8 +163,13 @@ lint: venv source-tree
 # ansible-test sanity on every supported ansible-core line, each from its own virtualenv: `tools/sanity.py --list`.
 SANITY_WHAT := ansible-test sanity, every test, on ansible-core 2.19, 2.20, 2.21 and 2.22 (two at once), and compile and \
 	import on Python 3.8
-sanity: ## ansible-test sanity, every test, on ansible-core 2.19, 2.20, 2.21 and 2.22
+sanity: line-venvs ## ansible-test sanity, every test, on ansible-core 2.19, 2.20, 2.21 and 2.22
 	$(STAGE) sanity -m "$(SANITY_WHAT)" -- $(PYTHON) tools/sanity.py
+
+# The virtualenv of each ansible-core line, build/ansible-<line>/, for sanity and smoke.
+line-venvs:
+	$(STAGE) line-venvs -m "a virtualenv for each ansible-core line, from tests/sanity/requirements-ansible-<line>.txt" -- \
+		$(PYTHON) tools/sanity.py --venvs
 
 # Fold new fragments into the (unreleased) current version and regenerate CHANGELOG.md.
 changelog: venv
