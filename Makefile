@@ -71,6 +71,13 @@ test: ## Every check, as CI runs it; each stage says what it runs, and the stage
 test-stages: venv source-tree install integration pytest line-venvs smoke sanity units nox bench-quick lint docsite ee \
 	docs-check docs-lint changelog-lint
 
+# Within make test, smoke and sanity wait for the tarball's install, so that the two longest stages, integration and
+# pytest, take the two job slots first (make starts whatever is ready, in the order of test-stages). Only here: make
+# smoke alone needs no tarball.
+ifneq ($(filter test-stages,$(MAKECMDGOALS)),)
+smoke sanity: | install
+endif
+
 quick: ## The quick path while developing: docs-check, lint and the unit tests
 	@mkdir -p $(STAGE_LOGS) && rm -f $(STAGE_TIMES_FILE) $(STAGE_LOGS)/*.log
 	@status=0; STAGE_TIMES=$(STAGE_TIMES_FILE) STAGE_LOGS=$(STAGE_LOGS) $(MAKE) -j2 --no-print-directory PYTHON=$(PYTHON) venv source-tree \
@@ -101,11 +108,11 @@ install: venv ## Build the tarball and install it in build/installed, for the te
 		'rm -f build/dmpilot-cloud-*.tar.gz && $(BIN)/ansible-galaxy collection build --force --output-path build . && \
 		rm -rf $(INSTALLED) && $(BIN)/ansible-galaxy collection install --force -p $(INSTALLED) $(TARBALL)'
 
-# What ansible-test does not run: the tarball as users install it, the examples and the demo on every server profile, and
-# the reliability suite, on both cores.
+# What ansible-test does not run: the tarball as users install it (make install's: DMPILOT_CLOUD_TARBALL), the examples
+# and the demo on every server profile, and the reliability suite, on both cores.
 pytest: venv source-tree install ## The tarball test, the examples, the demo and the reliability suite (ansible-test runs the unit and integration tiers)
 	$(STAGE) pytest -m "the installed tarball, the tombstones, every documentation example and the demo on every server profile, and the reliability suite (faults, safe writes, bad and random inputs, concurrency)" -- \
-		$(BIN)/python -m pytest -n 2 --dist loadgroup tests/integration/test_installed.py tests/integration/test_tombstones.py \
+		env DMPILOT_CLOUD_TARBALL=$(CURDIR)/$(TARBALL) $(BIN)/python -m pytest -n 2 --dist loadgroup tests/integration/test_installed.py tests/integration/test_tombstones.py \
 		tests/integration/test_examples.py tests/integration/test_demo.py tests/reliability
 
 # ansible-test as a maintainer runs it, from a staged ansible_collections/dmpilot/cloud tree (tools/run_ansible_test.py).
@@ -129,12 +136,12 @@ smoke: line-venvs ## ansible-test integration of the smoke targets on ansible-co
 		wait $$newest || { status=1; echo "smoke: ansible-core 2.22 FAILED"; }; exit $$status'
 
 nox: venv ## The antsibull-nox sessions that run offline (antsibull-nox.toml says why the others do not)
-	$(STAGE) nox -m "antsibull-nox: lint, docs-check, license-check, extra-checks, build-import-check (Galaxy importer)" -- \
+	$(STAGE) nox -m "antsibull-nox: lint, license-check, extra-checks, build-import-check (Galaxy importer); docs-lint runs docs-check's lint" -- \
 		$(BIN)/python tools/nox_sessions.py
 
-ee: venv ## The execution environment definition, checked with ansible-builder
+ee: install ## The execution environment definition, checked with ansible-builder, on the tarball of make install
 	$(STAGE) ee -m "meta/execution-environment.yml: schema, files, introspection, ansible-builder create" -- \
-		$(BIN)/python tools/check_ee.py
+		$(BIN)/python tools/check_ee.py $(TARBALL)
 
 unit: venv source-tree ## The unit tests alone
 	$(STAGE) unit -m "the unit tests, on both cores" -- $(BIN)/python -m pytest -n 2 --dist loadgroup tests/unit
@@ -146,10 +153,12 @@ docs-check: venv
 	$(STAGE) docs-check -m "the generated option docs and argument spec match _handler_types.py" -- \
 		$(BIN)/python tools/render_docs.py --check
 
-# The docsite guide and every plugin's docs, as the Ansible docsite would build them.
+# The docsite guide and every plugin's docs, as the Ansible docsite would build them, with the checks of antsibull-nox's
+# docs-check session (every collection reference, the references of the guide), which make nox leaves out for this.
 docs-lint: venv source-tree
-	$(STAGE) docs-lint -m "the docsite guide and plugin docs, as the Ansible docsite builds them" -- \
-		$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(SOURCE_TREE)
+	$(STAGE) docs-lint -m "the docsite guide and plugin docs, as the Ansible docsite builds them, every collection reference" -- \
+		env ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/antsibull-docs lint-collection-docs --plugin-docs \
+		--validate-collection-refs all --check-extra-docs-refs $(SOURCE_TREE)
 
 # The docsite as community collections build theirs (antsibull-docs, Sphinx), offline, then read in a headless Chromium.
 docsite: venv source-tree ## Build the docsite in build/docsite and check every page in a headless Chromium
