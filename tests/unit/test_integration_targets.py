@@ -3,7 +3,7 @@
 - every playbook of tests/integration/playbooks/ runs in a lane of `make test` (tools/run_ansible_test.py --lanes), in
   one target only, so that nothing goes unrun and nothing runs twice;
 - a target in no lane is the live test of a real account (unsupported: run only when asked) or a part of what a lane
-  runs (the smoke set's one lifecycle), so that the lanes lose nothing by leaving it out;
+  runs (the smoke set: one lifecycle, the secrets canary and the role on one profile), so that the lanes lose nothing;
 - the smoke set, which the other ansible-core lines run, reaches every module and the role;
 - the live test's credentials file stays out of git and of the collection tarball;
 - a target's canary check finds a canary in the junit output and in the log.
@@ -60,18 +60,24 @@ def command_of(name):
 
 
 def runs(name):
-    """(the playbooks a target runs, the handler types it keeps or None for all): target.py's playbook, or the playbooks
-    that the test file it gives to pytest names, or live.py's."""
+    """(the playbooks a target runs, whether it runs only a part of them): target.py's playbook (a part: --types or
+    --profile), or the playbooks that the test file it gives to pytest names (a part: -k), or live.py's."""
     words = command_of(name)
     if words[:2] == ["-m", "tests.integration.target"]:
-        types = words[words.index("--types") + 1].split(",") if "--types" in words else None
-        return {words[2]}, types
+        return {words[2]}, "--types" in words or "--profile" in words
     if words[:2] == ["-m", "pytest"]:
-        text = (COLLECTION_ROOT / words[-1]).read_text(encoding="utf-8")
-        return set(re.findall(r"[\"'](\w+\.yml)[\"']", text)) & set(playbook_names()), None
+        text = (COLLECTION_ROOT / file_given_to_pytest(words)).read_text(encoding="utf-8")
+        return set(re.findall(r"[\"'](\w+\.yml)[\"']", text)) & set(playbook_names()), "-k" in words
     if words[:2] == ["-m", "tests.integration.live"]:
-        return {live.PLAYBOOK.name}, None
+        return {live.PLAYBOOK.name}, False
     raise AssertionError("%s runs %s, which this test does not know how to read" % (name, words))
+
+
+def file_given_to_pytest(words):
+    """The test file of a `-m pytest ...` command."""
+    files = [word for word in words if word.endswith(".py")]
+    assert len(files) == 1, "one test file, not %s" % files
+    return files[0]
 
 
 def playbook_names():
@@ -106,14 +112,15 @@ def text_reached_by(path, seen=None):
 
 @pytest.mark.parametrize("name", target_names())
 def test_a_target_runs_what_exists_on_the_controller(name):
-    playbooks, types = runs(name)
+    playbooks, _part = runs(name)
     words = command_of(name)
     if words[:2] == ["-m", "pytest"]:
-        assert (COLLECTION_ROOT / words[-1]).is_file(), "%s runs a test file that does not exist: %s" % (name, words[-1])
+        assert (COLLECTION_ROOT / file_given_to_pytest(words)).is_file(), "%s runs a test file that does not exist: %s" % (name, words)
     else:
         assert playbooks <= set(playbook_names()) and playbooks, "%s runs a playbook that does not exist: %s" % (name, words)
-    assert types is None or set(types) <= set(target.HANDLER_TYPES)
-    assert "--profile" not in command_of(name), "the target chooses its profiles in target.py, which knows why"
+    given = dict(zip(words, words[1:]))
+    assert set(given.get("--types", "telegram").split(",")) <= set(target.HANDLER_TYPES), "%s names an unknown type" % name
+    assert given.get("--profile", "realistic") in target.PROFILE_NAMES, "%s names an unknown profile" % name
     assert os.access(str(TARGETS / name / "runme.sh"), os.X_OK), "chmod +x tests/integration/targets/%s/runme.sh" % name
     assert "context/controller" in aliases(name)
 
@@ -123,7 +130,7 @@ def test_every_playbook_runs_in_one_lane_target():
     runners = dict((playbook, [name for name in laned if playbook in runs(name)[0]]) for playbook in playbook_names())
     assert [playbook for playbook, names in runners.items() if len(names) != 1] == [], \
         "each playbook must run in exactly one target of a lane: %s" % runners
-    assert [name for name in laned if runs(name)[1] is not None] == [], "a lane target keeps only some types: the others go unrun"
+    assert [name for name in laned if runs(name)[1]] == [], "a lane target runs a part of its playbook or test file: the rest goes unrun"
 
 
 @pytest.mark.parametrize("name", target_names())
@@ -134,13 +141,15 @@ def test_a_target_in_no_lane_is_a_real_account_or_a_part_of_a_lane(name):
     if name in laned:
         assert "unsupported" not in aliases(name)
         return
-    playbooks, types = runs(name)
+    playbooks, part = runs(name)
     if "unsupported" in aliases(name):
         # ansible-test runs it only with --allow-unsupported; against a real account, as `make live` does.
         assert command_of(name)[:2] == ["-m", "tests.integration.live"], "%s is unsupported, so no lane runs it" % name
         return
-    part_of = [other for other in laned if runs(other)[0] == playbooks and runs(other)[1] is None]
-    assert types is not None and part_of, "%s is in no lane and does not run a part of what a lane runs" % name
+    same = [other for other in laned if runs(other)[0] == playbooks and command_of(other)[:2] == command_of(name)[:2]]
+    if command_of(name)[:2] == ["-m", "pytest"]:
+        same = [other for other in same if file_given_to_pytest(command_of(other)) == file_given_to_pytest(command_of(name))]
+    assert part and same, "%s is in no lane and does not run a part of what a lane target runs" % name
     assert "smoke" in aliases(name), "%s runs nowhere: it is in no lane and not in the smoke set" % name
 
 
@@ -151,11 +160,11 @@ def test_the_smoke_set_reaches_every_module_the_role_and_the_secrets_of_every_ty
         words = command_of(name)
         texts = [text_reached_by(PLAYBOOKS / playbook) for playbook in runs(name)[0]]
         if words[:2] == ["-m", "pytest"]:
-            texts.append(text_reached_by(COLLECTION_ROOT / words[-1]))
+            texts.append(text_reached_by(COLLECTION_ROOT / file_given_to_pytest(words)))
         reached |= set().union(*(uses(text) for text in texts))
     assert reached == set(MODULES) | {"role " + ROLE}, "the smoke set reaches only %s" % sorted(reached)
-    # Every type's secrets, not one lifecycle's: a target of the smoke set runs with every type (no --types).
-    assert [name for name in smoke if runs(name)[1] is None and "handler_list_export.yml" in runs(name)[0]], \
+    # Every type's secrets, not one lifecycle's: a target of the smoke set runs the list export with every type.
+    assert [name for name in smoke if "handler_list_export.yml" in runs(name)[0] and "--types" not in command_of(name)], \
         "the smoke set has no secrets canary of every type"
 
 
