@@ -68,14 +68,16 @@ test: ## Every check, as CI runs it; each stage says what it runs, and the stage
 
 # make -j2 runs two stages at a time, each with its output in build/stage-logs/ (printed when it fails). A stage starts
 # once those it needs are done; the longest come first, so that the short ones fill the cores at the end.
-test-stages: venv source-tree install integration pytest line-venvs smoke sanity units nox bench-quick lint docsite ee \
+TEST_STAGES := venv source-tree line-venvs install integration pytest smoke sanity units nox bench-quick lint docsite ee \
 	docs-check docs-lint changelog-lint
+test-stages: $(TEST_STAGES)
 
-# Within make test, smoke and sanity wait for the tarball's install, so that the two longest stages, integration and
-# pytest, take the two job slots first (make starts whatever is ready, in the order of test-stages). Only here: make
-# smoke alone needs no tarball.
+# Within make test, every stage after install waits for it, so that the two longest stages, integration and pytest,
+# take the two job slots first: make starts what is ready in the order above, and while it waits for a slot it holds
+# on to the next stage it found ready (a first run started smoke and sanity first, a second one units). Only here:
+# make smoke or make units alone need no tarball. line-venvs, mostly downloads, runs beside venv.
 ifneq ($(filter test-stages,$(MAKECMDGOALS)),)
-smoke sanity: | install
+$(filter-out venv source-tree line-venvs install,$(TEST_STAGES)): | install
 endif
 
 quick: ## The quick path while developing: docs-check, lint and the unit tests
