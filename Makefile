@@ -33,6 +33,8 @@ INSTALLED := build/installed
 # Each stage of make test: a banner with what it runs, "still running" after 30 s without output, and its time.
 STAGE := @$(PYTHON) tools/stage.py
 STAGE_TIMES_FILE := $(CURDIR)/build/stage-times.txt
+# Where each stage of make test and make quick writes its output (tools/stage.py).
+STAGE_LOGS := $(CURDIR)/build/stage-logs
 PIP_INSTALL := -m pip install --disable-pip-version-check --quiet
 
 export ANSIBLE_NOCOLOR := 1
@@ -40,7 +42,7 @@ export PATH := $(BIN):$(PATH)
 export PY_COLORS := 0
 
 .PHONY: help demo test test-stages quick venv demo-venv source-tree tarball install pytest unit units integration smoke nox ee docs \
-	docs-check docs-lint docsite lint sanity changelog changelog-lint bench bench-quick live soak clean
+	docs-check docs-lint docsite lint sanity line-venvs changelog changelog-lint bench bench-quick live soak clean
 
 demo: demo-venv ## Build and install the collection in build/venv-demo, start the simulator, run the demo playbook
 	@rm -rf build/demo
@@ -60,15 +62,28 @@ $(DEMO_STAMP): requirements-demo.txt
 	touch $@
 
 test: ## Every check, as CI runs it; each stage says what it runs, and the stage times come at the end
-	@mkdir -p build && rm -f $(STAGE_TIMES_FILE)
-	@status=0; STAGE_TIMES=$(STAGE_TIMES_FILE) $(MAKE) --no-print-directory PYTHON=$(PYTHON) test-stages || status=$$?; \
-		$(PYTHON) tools/stage.py --report $(STAGE_TIMES_FILE); exit $$status
+	@mkdir -p $(STAGE_LOGS) && rm -f $(STAGE_TIMES_FILE) $(STAGE_LOGS)/*.log
+	@status=0; STAGE_TIMES=$(STAGE_TIMES_FILE) STAGE_LOGS=$(STAGE_LOGS) $(MAKE) -j2 --no-print-directory PYTHON=$(PYTHON) test-stages \
+		|| status=$$?; $(PYTHON) tools/stage.py --report $(STAGE_TIMES_FILE); exit $$status
 
-test-stages: venv source-tree install docs-check docs-lint docsite changelog-lint lint ee nox units pytest integration sanity smoke bench-quick
+# make -j2 runs two stages at a time, each with its output in build/stage-logs/ (printed when it fails). A stage starts
+# once those it needs are done; the longest come first, so that the short ones fill the cores at the end.
+TEST_STAGES := venv source-tree line-venvs install integration pytest smoke sanity units nox bench-quick lint docsite ee \
+	docs-check docs-lint changelog-lint
+test-stages: $(TEST_STAGES)
+
+# Within make test, every stage after install waits for it, so that the two longest stages, integration and pytest,
+# take the two job slots first: make starts what is ready in the order above, and while it waits for a slot it holds
+# on to the next stage it found ready (a first run started smoke and sanity first, a second one units). Only here:
+# make smoke or make units alone need no tarball. line-venvs, mostly downloads, runs beside venv.
+ifneq ($(filter test-stages,$(MAKECMDGOALS)),)
+$(filter-out venv source-tree line-venvs install,$(TEST_STAGES)): | install
+endif
 
 quick: ## The quick path while developing: docs-check, lint and the unit tests
-	@mkdir -p build && rm -f $(STAGE_TIMES_FILE)
-	@status=0; STAGE_TIMES=$(STAGE_TIMES_FILE) $(MAKE) --no-print-directory PYTHON=$(PYTHON) venv source-tree docs-check lint unit \
+	@mkdir -p $(STAGE_LOGS) && rm -f $(STAGE_TIMES_FILE) $(STAGE_LOGS)/*.log
+	@status=0; STAGE_TIMES=$(STAGE_TIMES_FILE) STAGE_LOGS=$(STAGE_LOGS) $(MAKE) -j2 --no-print-directory PYTHON=$(PYTHON) venv source-tree \
+		docs-check lint unit \
 		|| status=$$?; \
 		$(PYTHON) tools/stage.py --report $(STAGE_TIMES_FILE); exit $$status
 
@@ -95,11 +110,12 @@ install: venv ## Build the tarball and install it in build/installed, for the te
 		'rm -f build/dmpilot-cloud-*.tar.gz && $(BIN)/ansible-galaxy collection build --force --output-path build . && \
 		rm -rf $(INSTALLED) && $(BIN)/ansible-galaxy collection install --force -p $(INSTALLED) $(TARBALL)'
 
-# What ansible-test does not run: the tarball as users install it, the examples and the demo on every server profile, and
-# the reliability suite, on both cores.
+# What ansible-test does not run: the tarball as users install it (make install's: DMPILOT_CLOUD_TARBALL), the examples
+# on every server profile, the demo on a server that can disable a handler and one that cannot, and the reliability
+# suite, on both cores.
 pytest: venv source-tree install ## The tarball test, the examples, the demo and the reliability suite (ansible-test runs the unit and integration tiers)
-	$(STAGE) pytest -m "the installed tarball, the tombstones, every documentation example and the demo on every server profile, and the reliability suite (faults, safe writes, bad and random inputs, concurrency)" -- \
-		$(BIN)/python -m pytest -n 2 --dist loadgroup tests/integration/test_installed.py tests/integration/test_tombstones.py \
+	$(STAGE) pytest -m "the installed tarball, the tombstones, every documentation example on every server profile, the demo on two, and the reliability suite (faults, safe writes, bad and random inputs, concurrency)" -- \
+		env DMPILOT_CLOUD_TARBALL=$(CURDIR)/$(TARBALL) $(BIN)/python -m pytest -n 2 --dist loadgroup tests/integration/test_installed.py tests/integration/test_tombstones.py \
 		tests/integration/test_examples.py tests/integration/test_demo.py tests/reliability
 
 # ansible-test as a maintainer runs it, from a staged ansible_collections/dmpilot/cloud tree (tools/run_ansible_test.py).
@@ -113,22 +129,22 @@ integration: venv ## ansible-test integration, every target, on the development 
 	$(STAGE) integration -m "ansible-test integration: every playbook target against the simulator, ansible-core 2.21, two lanes, empty HOME" -- \
 		$(BIN)/python tools/run_ansible_test.py integration --lanes --home build/home-integration
 
-# The smoke targets on the oldest supported line and on the release candidate, from the virtualenvs sanity made, side by
+# The smoke targets on the oldest supported line and on the release candidate, from the virtualenvs of tools/sanity.py, side by
 # side (each is one process at a time, so the two cores serve both); each line's output is prefixed with its version.
 SMOKE_LINE = ( set -o pipefail; build/ansible-$(1)/bin/python tools/run_ansible_test.py integration smoke/ 2>&1 | sed -u "s/^/[$(1)] /" )
-smoke: sanity ## ansible-test integration of the smoke targets on ansible-core 2.19 and 2.22
+smoke: line-venvs ## ansible-test integration of the smoke targets on ansible-core 2.19 and 2.22
 	$(STAGE) smoke -m "ansible-test integration, the smoke targets (lifecycle, secrets canary, role), ansible-core 2.19 and 2.22 side by side" -- \
 		bash -c '$(call SMOKE_LINE,2.19) & oldest=$$!; $(call SMOKE_LINE,2.22) & newest=$$!; status=0; \
 		wait $$oldest || { status=1; echo "smoke: ansible-core 2.19 FAILED"; }; \
 		wait $$newest || { status=1; echo "smoke: ansible-core 2.22 FAILED"; }; exit $$status'
 
 nox: venv ## The antsibull-nox sessions that run offline (antsibull-nox.toml says why the others do not)
-	$(STAGE) nox -m "antsibull-nox: lint, docs-check, license-check, extra-checks, build-import-check (Galaxy importer)" -- \
+	$(STAGE) nox -m "antsibull-nox: lint, license-check, extra-checks, build-import-check (Galaxy importer); docs-lint runs docs-check's lint" -- \
 		$(BIN)/python tools/nox_sessions.py
 
-ee: venv ## The execution environment definition, checked with ansible-builder
+ee: install ## The execution environment definition, checked with ansible-builder, on the tarball of make install
 	$(STAGE) ee -m "meta/execution-environment.yml: schema, files, introspection, ansible-builder create" -- \
-		$(BIN)/python tools/check_ee.py
+		$(BIN)/python tools/check_ee.py $(TARBALL)
 
 unit: venv source-tree ## The unit tests alone
 	$(STAGE) unit -m "the unit tests, on both cores" -- $(BIN)/python -m pytest -n 2 --dist loadgroup tests/unit
@@ -140,10 +156,12 @@ docs-check: venv
 	$(STAGE) docs-check -m "the generated option docs and argument spec match _handler_types.py" -- \
 		$(BIN)/python tools/render_docs.py --check
 
-# The docsite guide and every plugin's docs, as the Ansible docsite would build them.
+# The docsite guide and every plugin's docs, as the Ansible docsite would build them, with the checks of antsibull-nox's
+# docs-check session (every collection reference, the references of the guide), which make nox leaves out for this.
 docs-lint: venv source-tree
-	$(STAGE) docs-lint -m "the docsite guide and plugin docs, as the Ansible docsite builds them" -- \
-		$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(SOURCE_TREE)
+	$(STAGE) docs-lint -m "the docsite guide and plugin docs, as the Ansible docsite builds them, every collection reference" -- \
+		env ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections $(BIN)/antsibull-docs lint-collection-docs --plugin-docs \
+		--validate-collection-refs all --check-extra-docs-refs $(SOURCE_TREE)
 
 # The docsite as community collections build theirs (antsibull-docs, Sphinx), offline, then read in a headless Chromium.
 docsite: venv source-tree ## Build the docsite in build/docsite and check every page in a headless Chromium
@@ -157,8 +175,13 @@ lint: venv source-tree
 # ansible-test sanity on every supported ansible-core line, each from its own virtualenv: `tools/sanity.py --list`.
 SANITY_WHAT := ansible-test sanity, every test, on ansible-core 2.19, 2.20, 2.21 and 2.22 (two at once), and compile and \
 	import on Python 3.8
-sanity: ## ansible-test sanity, every test, on ansible-core 2.19, 2.20, 2.21 and 2.22
+sanity: line-venvs ## ansible-test sanity, every test, on ansible-core 2.19, 2.20, 2.21 and 2.22
 	$(STAGE) sanity -m "$(SANITY_WHAT)" -- $(PYTHON) tools/sanity.py
+
+# The virtualenv of each ansible-core line, build/ansible-<line>/, for sanity and smoke.
+line-venvs:
+	$(STAGE) line-venvs -m "a virtualenv for each ansible-core line, from tests/sanity/requirements-ansible-<line>.txt" -- \
+		$(PYTHON) tools/sanity.py --venvs
 
 # Fold new fragments into the (unreleased) current version and regenerate CHANGELOG.md.
 changelog: venv

@@ -1,6 +1,6 @@
 """Validate meta/execution-environment.yml with ansible-builder and create an execution environment's build context.
 
-    PYTHON tools/check_ee.py
+    PYTHON tools/check_ee.py [TARBALL]
 
 PYTHON is a virtualenv's Python with ansible-core (.venv/bin/python): its ansible-galaxy builds the collection.
 AWX and Automation Controller run collections in execution environments that ansible-builder makes: it reads each
@@ -10,8 +10,8 @@ this script:
 1. makes build/ansible-builder/ from tests/ee/requirements.txt (ansible-builder, pinned) when that file changed;
 2. checks meta/execution-environment.yml against ansible-builder's own schema, that it names only the python and system
    files (all that ansible-builder reads from a collection), and that those are relative paths of the collection;
-3. builds the collection as users get it (ansible-galaxy collection build), installs the tarball into
-   build/ee/collections, and checks that the metadata and the files it names are in it;
+3. builds the collection as users get it (ansible-galaxy collection build), or takes the TARBALL that `make install`
+   built, installs the tarball into build/ee/collections, and checks that the metadata and the files it names are in it;
 4. runs `ansible-builder introspect` on that collection, as an image build does, and checks that it finds every line
    of those files, that pip's parser reads each Python requirement and bindep's parser the system ones;
 5. runs `ansible-builder create` for an execution environment (build/ee/execution-environment.yml, version 3) that
@@ -166,15 +166,19 @@ def requirement_lines(path):
     return [line for line in lines if line]
 
 
-def build_and_install():
-    """The collection as users get it: built into a tarball, installed into build/ee/collections."""
+def build_and_install(built=None):
+    """The collection as users get it: built into a tarball (unless `built` is one already), installed into
+    build/ee/collections."""
     shutil.rmtree(str(WORK), ignore_errors=True)
     (WORK / "dist").mkdir(parents=True)
     galaxy = ansible_galaxy()
-    run([galaxy, "collection", "build", "--output-path", WORK / "dist", REPO], cwd=str(REPO))
+    if built is None:
+        run([galaxy, "collection", "build", "--output-path", WORK / "dist", REPO], cwd=str(REPO))
+    elif pathlib.Path(built).is_file():
+        shutil.copy2(str(built), str(WORK / "dist"))  # where the definition of create() takes it from
     tarballs = sorted((WORK / "dist").glob("dmpilot-cloud-*.tar.gz"))
     if len(tarballs) != 1:
-        fail(["ansible-galaxy collection build made %s" % tarballs])
+        fail(["no single collection tarball: %s (given: %s)" % (tarballs, built)])
     run([galaxy, "collection", "install", "--offline", "--force", "-p", WORK / "collections", tarballs[0]], cwd=str(REPO))
     return tarballs[0], WORK / "collections" / "ansible_collections" / "dmpilot" / "cloud"
 
@@ -259,7 +263,7 @@ def main():
     if problems:
         fail(problems)
 
-    tarball, installed = build_and_install()
+    tarball, installed = build_and_install(sys.argv[1] if len(sys.argv) > 1 else None)
     installed_files, problems = dependency_files(read_yaml(venv, installed / META), installed) if (installed / META).is_file() \
         else ({}, ["%s is not in the built collection (galaxy.yml's build_ignore?)" % META])
     for kind, path in files.items():

@@ -5,6 +5,7 @@
     tools/sanity.py --line 2.19              every test on one line
     tools/sanity.py --line 2.22 --test pep8  one line, with ansible-test sanity's own options instead
     tools/sanity.py --list                   print the matrix
+    tools/sanity.py --venvs                  only make each line's virtualenv (for make smoke, which runs from them too)
 
 Each line runs from its own virtualenv, build/ansible-<line>/, made from the pinned
 tests/sanity/requirements-ansible-<line>.txt with that line's controller Python (found on PATH, else among pyenv's
@@ -178,12 +179,18 @@ def requested_python(arguments, default):
     return default, ["--python", default] + arguments
 
 
-def run_line(line, collection, arguments=None):
-    """Every sanity test on the line (and the oldest module Python's tests on its line), or the given arguments."""
-    prefix = "[%s] " % line.name
+def prepare_line(line, prefix):
+    """The line's virtualenv, ready for its ansible-test to run offline."""
     venv = ensure_venv(line, prefix)
     pin_released_requirements(venv, prefix)
     seed_get_pip_cache(venv, prefix)
+    return venv
+
+
+def run_line(line, collection, arguments=None):
+    """Every sanity test on the line (and the oldest module Python's tests on its line), or the given arguments."""
+    prefix = "[%s] " % line.name
+    venv = prepare_line(line, prefix)
     if arguments is None:
         runs = [("every sanity test", ["--python", line.python])]
         if OLDEST_MODULE_PYTHON[0] == line.name:
@@ -207,6 +214,19 @@ def run_line(line, collection, arguments=None):
         env["PATH"] = os.pathsep.join(path_prefix + [str(venv / "bin"), env.get("PATH", "")])
         failed |= run(prefix, command, cwd=str(collection), env=env) != 0
     return failed
+
+
+def prepare_queue(queue, results):
+    """Make the virtualenvs of a queue of lines, one after another; record (line, seconds, failed) for each."""
+    for line in queue:
+        started = time.monotonic()
+        try:
+            prepare_line(line, "[%s] " % line.name)
+            failed = False
+        except SanityError as error:
+            say("[%s] " % line.name, "tools/sanity.py: %s" % error)
+            failed = True
+        results[line.name] = (time.monotonic() - started, failed)
 
 
 def run_queue(queue, root, arguments, results):
@@ -252,6 +272,7 @@ def main():
     parser.add_argument("--line", choices=[line.name for line in LINES])
     parser.add_argument("--jobs", type=int, default=2, help="lines to run at once (2: one per core)")
     parser.add_argument("--list", action="store_true")
+    parser.add_argument("--venvs", action="store_true", help="only make the lines' virtualenvs")
     options, extra = parser.parse_known_args()
     if options.list:
         print_matrix()
@@ -265,13 +286,16 @@ def main():
     started = time.monotonic()
     ensure_ssh_key(lambda text: say("", text))  # before two lines start side by side
     with tempfile.TemporaryDirectory(prefix="dmpilot-sanity-") as root:
-        workers = [threading.Thread(target=run_queue, args=(queue, os.path.join(root, str(index)), extra or None, results))
-                   for index, queue in enumerate(queues(lines, options.jobs))]
+        if options.venvs:
+            workers = [threading.Thread(target=prepare_queue, args=(queue, results)) for queue in queues(lines, options.jobs)]
+        else:
+            workers = [threading.Thread(target=run_queue, args=(queue, os.path.join(root, str(index)), extra or None, results))
+                       for index, queue in enumerate(queues(lines, options.jobs))]
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join()
-    print("\nansible-test sanity, %d s in all:" % (time.monotonic() - started))
+    print("\n%s, %d s in all:" % ("the lines' virtualenvs" if options.venvs else "ansible-test sanity", time.monotonic() - started))
     for line in lines:
         seconds, failed = results.get(line.name, (0, True))
         print("  ansible-core %-5s on Python %-5s %4d s  %s" % (line.name, line.python, seconds, "FAILED" if failed else "passed"))

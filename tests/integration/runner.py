@@ -49,6 +49,16 @@ class PlaybookRun:
         return "$ %s\nrc=%d\n%s" % (" ".join(self.command), self.rc, self.output[-20000:])
 
 
+def collection_tarball(where):
+    """The collection's tarball: the one `make install` built (DMPILOT_CLOUD_TARBALL), else one built now into `where`."""
+    if os.environ.get("DMPILOT_CLOUD_TARBALL"):
+        return pathlib.Path(os.environ["DMPILOT_CLOUD_TARBALL"])
+    subprocess.run([ansible_command("ansible-galaxy"), "collection", "build", "--output-path", str(where), "."], cwd=str(REPO),
+                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=True)
+    tarball, = pathlib.Path(where).glob("dmpilot-cloud-*.tar.gz")
+    return tarball
+
+
 def ansible_command(name):
     """An Ansible command beside this Python (the virtualenv's), else on PATH (where ansible-test puts its own)."""
     beside = pathlib.Path(sys.executable).parent / name

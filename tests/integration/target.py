@@ -6,7 +6,7 @@ Run it from the collection's root, with the directory that holds ansible_collect
 each target under tests/integration/targets/ does both. It starts the simulator (`python -m tests.simulator --port 0
 --ready-file ...`, through tests/simulator/control.py), then, for each profile (documented and realistic unless
 --profile says; --every-profile: each server version that the simulator models), runs the playbook as
-test_playbooks.py does (runner.run_playbook: -vvv --diff, the canary secrets and the variables that the playbooks
+the suites do (runner.run_playbook: -vvv --diff, the canary secrets and the variables that the playbooks
 expect), and stops the simulator. --types keeps the given types of type_fields (one lifecycle rather than
 every type's, for handler_types.yml).
 

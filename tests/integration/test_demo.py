@@ -1,4 +1,4 @@
-"""`make demo`'s tools/demo.py, run against every server version the simulator models (issue 17).
+"""`make demo`'s tools/demo.py, run against a server that can disable a handler and one that cannot (issue 17).
 
 It runs as `make demo` runs it, with the source tree's collection (build/collections) in place of the installed tarball,
 and its summary is read back: every step passes, the rerun changes nothing for one request, the disable step is done
@@ -55,8 +55,20 @@ def summary_of(output):
     return steps, left
 
 
-@pytest.mark.parametrize("profile", sorted(PROFILES))
-def test_demo_runs_on_every_profile(profile):
+# The demo's summary differs by server in one step, disable: done where the server stores updates as sent, skipped in
+# one line where it cannot. One profile of each: the patched current server (faithful) and pusher-18 (ignores updates).
+# The demo's other steps are the modules' paths that the examples and the integration targets run on every profile;
+# running all seven of its ansible-playbook processes on four profiles proved nothing more (docs/dev/testing.md).
+DEMO_PROFILES = ("biolinks-67-patched", "pusher-18")
+
+
+def test_the_demo_profiles_are_a_server_that_can_disable_and_one_that_cannot():
+    assert set(DEMO_PROFILES) <= set(PROFILES)
+    assert sorted(profile_switches(profile)["b13_update_mode"] == "faithful" for profile in DEMO_PROFILES) == [False, True]
+
+
+@pytest.mark.parametrize("profile", DEMO_PROFILES)
+def test_demo_runs_on_a_server_that_can_disable_and_one_that_cannot(profile):
     returncode, output = run_demo(profile)
 
     assert returncode == 0, output[-10000:]

@@ -1,10 +1,11 @@
-"""The collection as users get it: built into a tarball, installed into a fresh collections path, then used."""
+"""The collection as users get it: built into a tarball (make install's, in make test), installed into a fresh collections
+path, then used."""
 
 import pathlib
 import subprocess
 import sys
 
-from tests.integration.runner import CANARIES, REPO, run_playbook
+from tests.integration.runner import CANARIES, REPO, collection_tarball, run_playbook
 
 
 def galaxy(*arguments):
@@ -15,17 +16,15 @@ def galaxy(*arguments):
 
 
 def test_a_playbook_runs_from_the_installed_tarball(simulator, tmp_path):
-    galaxy("collection", "build", "--output-path", str(tmp_path), ".")
-    tarballs = list(tmp_path.glob("dmpilot-cloud-*.tar.gz"))
-    assert len(tarballs) == 1
-    listing = subprocess.run(["tar", "-tzf", str(tarballs[0])], stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout.split()
+    tarball = collection_tarball(tmp_path)
+    listing = subprocess.run(["tar", "-tzf", str(tarball)], stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout.split()
     assert "plugins/modules/dmpilot_notification_handler.py" in listing
     assert "roles/notification_handlers/tasks/main.yml" in listing
     assert not [name for name in listing if name.startswith((".venv", "build/", "tests/output", ".git/"))]
 
     collections = tmp_path / "collections"
     # --force: a dmpilot.cloud in the default collections path (ansible-lint puts one there) must not stop this install.
-    galaxy("collection", "install", "--force", "-p", str(collections), str(tarballs[0]))
+    galaxy("collection", "install", "--force", "-p", str(collections), str(tarball))
     installed = collections / "ansible_collections" / "dmpilot" / "cloud"
     assert (installed / "MANIFEST.json").exists()
 

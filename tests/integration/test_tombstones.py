@@ -1,14 +1,12 @@
 """The filters removed in 0.2.0 are tombstoned (meta/runtime.yml): a playbook that still uses one fails and is told what
 replaced it. Run as users meet it: the collection built into a tarball and installed, then a real ansible-playbook."""
 
-import pathlib
 import subprocess
-import sys
 
 import pytest
 import yaml
 
-from tests.integration.runner import REPO, ansible_command, ansible_environment
+from tests.integration.runner import REPO, ansible_command, ansible_environment, collection_tarball
 
 # The 0.2.0 changelog's "Removed Features": the filters, and what each playbook must be pointed to instead.
 REMOVED = {
@@ -30,11 +28,8 @@ PLAYBOOK = """\
 def installed(tmp_path_factory):
     """The collections path where the tarball, built from this tree, is installed."""
     where = tmp_path_factory.mktemp("tombstones")
-    galaxy = str(pathlib.Path(sys.executable).parent / "ansible-galaxy")
-    subprocess.run([galaxy, "collection", "build", "--output-path", str(where), "."], cwd=str(REPO), stdout=subprocess.PIPE,
-                   stderr=subprocess.STDOUT, universal_newlines=True, check=True)
-    tarball, = where.glob("dmpilot-cloud-*.tar.gz")
-    subprocess.run([galaxy, "collection", "install", "--force", "-p", str(where / "collections"), str(tarball)], cwd=str(REPO),
+    tarball = collection_tarball(where)
+    subprocess.run([ansible_command("ansible-galaxy"), "collection", "install", "--force", "-p", str(where / "collections"), str(tarball)], cwd=str(REPO),
                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=True)
     return where / "collections"
 

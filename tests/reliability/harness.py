@@ -75,17 +75,18 @@ class Ledger:
             raise AssertionError("\n\n".join(self.failures) + ("\n\n" + context if context else ""))
 
 
-def run_checked_playbook(ledger, playbook, simulator, profile="realistic", extra_vars=None, options=(), inventory="localhost,"):
+def run_checked_playbook(ledger, playbook, simulator, profile="realistic", extra_vars=None, options=(), inventory="localhost,", unset=()):
     """Run one of this suite's playbooks at -vvv --diff with the canaries; answer the run and the results it wrote.
 
-    The playbook writes what it registered into `results_file` (JSON); both its output and that file are checked.
+    The playbook writes what it registered into `results_file` (JSON); both its output and that file are checked. unset
+    names the variables of run_playbook that the playbook sets itself (an extra variable would win over its own).
     """
     OUTPUT.mkdir(parents=True, exist_ok=True)
     handle, results_file = tempfile.mkstemp(prefix="reliability-", suffix=".json", dir=str(OUTPUT))
     os.close(handle)
     try:
         variables = dict(extra_vars or {}, results_file=results_file)
-        run = run_playbook(PLAYBOOKS / playbook, simulator, profile, extra_vars=variables, options=options, inventory=inventory)
+        run = run_playbook(PLAYBOOKS / playbook, simulator, profile, extra_vars=variables, options=options, inventory=inventory, unset=unset)
         results_text = pathlib.Path(results_file).read_text(encoding="utf-8")
     finally:
         os.unlink(results_file)

@@ -1,10 +1,11 @@
 """Faults, injected through the simulator's control surface, against the info module, the handler module (create,
 update and delete) and the role.
 
-One table, FAULTS, says what each fault must lead to. Each row runs as one playbook (playbooks/faults.yml) that tries
-the fault on each of the row's module targets, then runs the same task again once the fault is gone, as a pipeline's next
-run would; and as another for the role's targets, so that `pytest -k role` runs the role's alone. On each target the row
-passes when:
+One table, FAULTS, says what each fault must lead to. playbooks/faults.yml tries a list of faults, each on a target, then
+runs the same task again once the fault is gone, as a pipeline's next run would. Each row tries its module targets in
+a run of its own (the update probe's outcome is shared by the tasks of a run, and each row expects the probe); the role's
+targets of every row share one run per simulator (the TLS one apart), so that `pytest -k role` runs the role's alone
+(21 ansible-playbook processes in all, where one per row and kind made 38). On each target the row passes when:
 - the task ends as the table says: it succeeds, or it fails with the table's words and without a traceback;
 - the faulted request was sent exactly as many times as the table says, and the other requests are those of a
   run without the fault (so a create is never sent blindly twice);
@@ -12,6 +13,7 @@ passes when:
 - the simulator ends with exactly the handlers the task asks for: never a duplicate, never a wrong one.
 """
 
+import collections
 import dataclasses
 import json
 import math
@@ -124,7 +126,6 @@ def status_rows(template, statuses, targets, on, expect):
 NOT_RETRIED = "not retried"  # what a failed create says: it may have reached the server, so it was not sent again
 
 FAULTS = (
-    # First, as the longest row: xdist starts it early, and runs the others beside it.
     Fault("60 requests a minute, over a 150-handler role run", ("role, 150 handlers",), Outcome(True, within_rate_limit=True),
           options={"rate_limit_timeout": 2 * BULK_RATE_WINDOW}, switches={"b3_rate_limit": True, "rate_window": BULK_RATE_WINDOW}),
     Fault("429 with X-RateLimit-Reset", EVERY_TARGET, Outcome(True, attempts=2), {"status": 429, "headers": {"X-RateLimit-Reset": "1"}},
@@ -288,34 +289,50 @@ def judge(fault, target_name, record, api_url):
         raise AssertionError("\n".join(problems))
 
 
-def split_by_kind(faults):
-    """Each row, as one case for the modules' targets and one for the role's, so that `-k role` picks the role's cases."""
-    cases = []
+Batch = collections.namedtuple("Batch", "server kind faults")
+
+
+def batches(faults):
+    """The rows as the playbook runs that try them: each row's module targets in a run of their own, since every row
+    expects the update probe, whose outcome the tasks of a run share; the role's targets of every row in one run per
+    simulator process (the playbook's control calls go to one simulator), the 150-handler row, which waits out the rate
+    limit, apart so that it runs beside the others."""
+    found = collections.OrderedDict()
     for fault in faults:
-        for role in (False, True):
-            targets = tuple(name for name in fault.targets if (TARGETS[name].kind == "role") == role)
+        server = "tls" if fault.server == "tls" else "simulator"
+        for kind in ("modules", "role"):
+            targets = tuple(name for name in fault.targets if (TARGETS[name].kind == "role") == (kind == "role"))
             if targets:
-                cases.append(pytest.param(dataclasses.replace(fault, targets=targets), id="%s / %s" % (fault.name, ", ".join(targets))))
-    return cases
+                alone = kind == "modules" or fault.expect.within_rate_limit
+                key = (server, kind, fault.name if alone else "every row")
+                found.setdefault(key, []).append(dataclasses.replace(fault, targets=targets))
+    return [pytest.param(Batch(server, kind, tuple(rows)), id="%s / %s, %s server" % (name, kind, server))
+            for (server, kind, name), rows in found.items()]
 
 
-@pytest.mark.parametrize("fault", split_by_kind(FAULTS))
-def test_fault(fault, request, ledger, monkeypatch):
-    simulator = request.getfixturevalue("tls_simulator" if fault.server == "tls" else "simulator")
-    extra_vars = {"connection_options": dict(CONNECTION_OPTIONS, **fault.options)}
-    if fault.server == "tls":
+@pytest.mark.parametrize("batch", batches(FAULTS))
+def test_faults(batch, request, ledger, monkeypatch):
+    simulator = request.getfixturevalue("tls_simulator" if batch.server == "tls" else "simulator")
+    if batch.server == "tls":
         # Many CI hosts and company machines set a CA bundle in the environment; validate_certs must decide all the same.
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    cases, tried = [], []
+    for fault in batch.faults:
+        api_url = api_url_of(fault, simulator)
+        for target_name in fault.targets:
+            # The connection options and the role's api_url, case by case (faults.yml), rather than one for the whole run.
+            cases.append(dict(case_of(fault, target_name, simulator, api_url), connection_options=dict(CONNECTION_OPTIONS, **fault.options)))
+            tried.append((fault, target_name, api_url))
+    extra_vars = {"cases": cases}
+    if batch.server == "tls":
         extra_vars["sim_ca_file"] = simulator.ca_file
-    api_url = api_url_of(fault, simulator)
-    extra_vars["dmpilot_api_url"] = api_url  # the role's; the modules get theirs from each case
-    extra_vars["cases"] = [case_of(fault, target_name, simulator, api_url) for target_name in fault.targets]
-    run, records = run_checked_playbook(ledger, "faults.yml", simulator, extra_vars=extra_vars)
-    records = dict((record["target"], record) for record in records or [])
-    for target_name in fault.targets:
+    run, records = run_checked_playbook(ledger, "faults.yml", simulator, extra_vars=extra_vars, unset=("dmpilot_api_url",))
+    records = records or []
+    for index, (fault, target_name, api_url) in enumerate(tried):
         name = "%s / %s" % (fault.name, target_name)
-        if target_name not in records:
+        record = records[index] if index < len(records) else None
+        if record is None or record["target"] != target_name:
             ledger.record("faults", name, False, "the playbook left no record of it")
             continue
-        ledger.check("faults", name, judge, fault, target_name, records[target_name], api_url)
+        ledger.check("faults", name, judge, fault, target_name, record, api_url)
     ledger.assert_all_passed(str(run) if run.rc else "")
