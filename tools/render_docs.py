@@ -149,8 +149,9 @@ options:
     suboptions:
       name:
         description:
-          - The name of the handler. Names are compared exactly, after trimming surrounding blanks, as given and as the
-            server stores them (C(') as C(&#39;), C(") as C(&#34;), without what looks like an HTML tag).
+          - The name of the handler, compared exactly (a quote and its entity C(&#39;) or C(&#34;) are the same character).
+            A name with C(<), a NUL or blanks at its ends is refused where it would be sent: the server would store another
+            name.
           - Without O(handlers[].id), the handler is found by this name, and created when none has it.
           - With O(handlers[].id), this is the wanted name, so a handler can be renamed. A name that another handler keeps is
             refused.
@@ -379,7 +380,7 @@ argument_specs:
       dmpilot_rate_limit_timeout:
         description:
           - The most seconds that one request may spend waiting out the API's rate limit (HTTP 429).
-          - Left unset, C(module_defaults), then V(120) applies.
+          - Left unset, C(module_defaults), then V(300) applies.
         type: int
 """
 

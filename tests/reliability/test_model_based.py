@@ -43,12 +43,9 @@ from tests.fake_module import FakeModule, ModuleExit
 from tests.reliability.model_world import (
     FAULTS,
     GONE,
-    LATE_WRITE,
     OTHER_WRITE,
     PAGE_SHIFT,
     RACING_CREATE,
-    RATE_STORM,
-    SERVER_ERROR,
     SERVERS,
     TIMEOUT,
     UPGRADE,
@@ -477,7 +474,7 @@ class Judge:
     def predicted(self, check, real):
         """Where no fault fired, check mode predicts the real run: success, changed and diff; or it says, naming the
         handler, that it cannot tell."""
-        (check_result, check_failure, check_warnings), (real_result, real_failure, _warnings) = check, real
+        (check_result, check_failure, check_warnings), (real_result, real_failure, _real_warnings) = check, real
         doubt = [warning for warning in check_warnings if CANNOT_TELL in warning]
         if check_failure is not None:
             self.check(real_failure is not None, "check mode failed (%s) where the real run succeeded" % check_failure.get("msg"))
@@ -854,8 +851,8 @@ OLD_STAMP = "20200101T000000Z"
 
 def account(server_kind, *handlers):
     server = World(server_kind)
-    for name, handler_type, settings in handlers:
-        server.seed(name, handler_type, settings)
+    for name, handler_type, handler_settings in handlers:
+        server.seed(name, handler_type, handler_settings)
     CURRENT["world"], CURRENT["processes"] = server, server.processes
     return server
 

@@ -25,7 +25,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils import _handler_stat
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotClient
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_info import run as run_info
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_list import run as run_list
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import FAITHFUL, MANGLED, run
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import FAITHFUL, MANGLED
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import wanted_handler
 from tests.fake_module import FakeModule as InProcessModule
 from tests.simulator.inprocess import API_URL, Account
