@@ -207,7 +207,8 @@ live: venv source-tree ## The live test against a real account (DMPILOT_API_URL,
 	PYTHONPATH=$(CURDIR)/build/collections $(BIN)/python -m tests.integration.live $(LIVE_ARGS)
 
 # The model-based test of the state logic (tests/reliability/test_model_based.py) with fresh seeds until the time is up;
-# make test runs it with a fixed seed. SOAK_SECONDS=600 make soak.
+# make test runs it with a fixed seed. SOAK_SECONDS=600 make soak. SOAK_CENSUS=build/census.json makes it the proof of
+# power: a violation does not stop it; each kind is counted, with the examples drawn until it was first met.
 soak: venv source-tree ## The model-based test of the state logic, fresh seeds, for SOAK_SECONDS (default 600)
 	$(BIN)/python tools/soak.py
 

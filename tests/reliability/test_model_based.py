@@ -77,6 +77,9 @@ NAMES = ("Pager", "pager", "Ops", "OPS", "Ops <staging>", "a <b> c", "5<6", "  S
          "Équipe d&#39;astreinte", "R&amp;D", "ops\\team", "OpsTeam", "100%", "a_b", "axb",
          PROBE_PREFIX + " 20200101T000000Z", PROBE_PREFIX + " 20200101T000000Z 0123abcd backup",
          PROBE_PREFIX + " 20201399T000000Z 0123abcd")
+# Pairs of names that MySQL's LIKE reads alike when the search is not escaped: `\t` is `t`, `_` any character, `%` any
+# run of them (rule 14). With both in the account, a search for the first answers the second too, or instead.
+SEARCH_TWINS = (("ops\\team", "OpsTeam"), ("a_b", "axb"), ("100%", "100 percent"))
 TOKENS = ("a1", "b2", "c3")
 VALUES = {
     "url": ["https://hooks.example.com/%s-%s" % (CANARY, token) for token in TOKENS],
@@ -669,8 +672,9 @@ class HandlerAccounts(RuleBasedStateMachine):
     given back."""
 
     @initialize(server=st.sampled_from(sorted(SERVERS)), launcher=st.sampled_from(LAUNCHERS),
-                handlers=st.lists(stored_handlers(), max_size=10), fillers=st.sampled_from([0, 0, 11, 14]))
-    def account(self, server, launcher, handlers, fillers):
+                handlers=st.lists(stored_handlers(), max_size=10), fillers=st.sampled_from([0, 0, 11, 14]),
+                twins=st.sampled_from([None, None] + list(SEARCH_TWINS)))
+    def account(self, server, launcher, handlers, fillers, twins):
         Stats.examples += 1
         Stats.runs += 1
         self.world = World(server, launcher)
@@ -681,6 +685,8 @@ class HandlerAccounts(RuleBasedStateMachine):
             if not self.world.switches["b7_email_confirmation"]:
                 handler = dict(handler, is_enabled=min(handler["is_enabled"], 1))  # nothing waits for a confirmation
             seed(self.world, handler)
+        for name in twins or ():  # two names that the server's search reads alike (rule 14)
+            self.world.seed(name, "webhook", {"webhook": "https://hooks.example.com/%s-twin" % CANARY})
         for number in range(fillers):  # a second page of the list, where pages can shift
             self.world.seed("other %d" % number, "webhook", {"webhook": "https://hooks.example.com/%s-other-%d" % (CANARY, number)})
 
