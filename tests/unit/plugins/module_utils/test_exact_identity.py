@@ -22,13 +22,12 @@ import json
 import pytest
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils import _handler_state
-from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotClient
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_info import run as run_info
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_list import run as run_list
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import FAITHFUL, MANGLED
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import MANGLED
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import wanted_handler
 from tests.fake_module import FakeModule as InProcessModule
-from tests.simulator.inprocess import API_URL, Account
+from tests.simulator.inprocess import Account
 from tests.unit.plugins.module_utils.test_handler_state import (
     APOSTROPHE_NAME,
     APOSTROPHE_STORED,
@@ -53,19 +52,8 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 class ProfileClient(RecordingClient):
     """RecordingClient on a server profile of its own, with that profile's switches (update mode, cleaning, search)."""
 
-    def __init__(self, profile, **switches):  # pylint: disable=super-init-not-called
-        self.update_mode = FAITHFUL
-        self.account = Account(profile, dict({"b3_rate_limit": False}, **switches))
-        DmpilotClient.__init__(self, API_URL, Account.API_KEY, sleep=self.account.sleep, clock=self.account.clock)
-        self.account.connect(self.session, self.intercept)
-        self.other = DmpilotClient(API_URL, Account.API_KEY, sleep=self.account.sleep, clock=self.account.clock)
-        self.account.connect(self.other.session)
-        self.calls = []
-        self.failures = []
-        self.lost_answers = []
-        self.hooks = []
-        self.inside = False
-        self.losing = False
+    def __init__(self, profile, **switches):
+        super().__init__(account=Account(profile, dict({"b3_rate_limit": False}, **switches)))
 
     def mangle(self, handler_id):
         raise NotImplementedError("a ProfileClient keeps its profile's update mode")

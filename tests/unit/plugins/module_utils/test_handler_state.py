@@ -72,10 +72,11 @@ class RecordingClient(DmpilotClient):
     for writes that are not this client's (a racing run, a change by hand).
     """
 
-    def __init__(self, update_mode=FAITHFUL, email_confirmation=False, cleans=True):
+    def __init__(self, update_mode=FAITHFUL, email_confirmation=False, cleans=True, account=None):
+        """account: an Account of a test's own (another profile), instead of the one these switches make."""
         self.update_mode = update_mode
-        self.account = Account(PROFILE, {"b13_update_mode": UPDATE_MODE_SWITCH[update_mode], "b7_email_confirmation": email_confirmation,
-                                         "b10_sanitize": cleans})
+        self.account = account or Account(PROFILE, {"b13_update_mode": UPDATE_MODE_SWITCH[update_mode],
+                                                    "b7_email_confirmation": email_confirmation, "b10_sanitize": cleans})
         super().__init__(API_URL, Account.API_KEY, sleep=self.account.sleep, clock=self.account.clock)
         self.account.connect(self.session, self.intercept)
         self.other = DmpilotClient(API_URL, Account.API_KEY, sleep=self.account.sleep, clock=self.account.clock)
