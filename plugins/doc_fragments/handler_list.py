@@ -39,7 +39,7 @@ options:
       name:
         description:
           - The name of the handler, compared exactly (a quote and its entity C(&#39;) or C(&#34;) are the same character).
-            A name with C(<), a NUL or blanks at its ends is refused where it would be sent: the server would store another
+            A name with C(<), a NUL or blanks at its ends is refused where it would be sent, since the server would store another
             name.
           - Without O(handlers[].id), the handler is found by this name, and created when none has it.
           - With O(handlers[].id), this is the wanted name, so a handler can be renamed. A name that another handler keeps is

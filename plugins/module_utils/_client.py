@@ -261,9 +261,10 @@ class DmpilotClient:
                         "Could not %s: the API rate limit was still reached after waiting %.0f seconds of rate_limit_timeout=%s"
                         % (call.what, max(rate_limit_waited, elapsed), self.rate_limit_timeout),
                         status=429, title=error_title(response), hint=HINTS[429])
-                # A 429 is refused before any work, so even a create may be sent again.
+                # A 429 is refused before any work, so even a create may be sent again. The budget counts the wait the
+                # server asked for; the sleep is spread a little beyond it.
                 rate_limit_waited += wait
-                self.sleep(wait)
+                self.sleep(spread(wait))
                 continue
             if response.status_code >= 500 and call.retry_safe and failures < self.retries:
                 failures += 1
@@ -395,8 +396,8 @@ def rate_limit_wait(response, attempt):
             # Some servers send the moment of the reset rather than the seconds until it.
             seconds -= time.time()
         if not math.isnan(seconds):
-            return spread(max(seconds, backoff(attempt)))
-    return spread(backoff(attempt))
+            return max(seconds, backoff(attempt))
+    return backoff(attempt)
 
 
 def spread(seconds):

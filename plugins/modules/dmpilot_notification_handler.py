@@ -23,9 +23,9 @@ description:
     runs end with one handler. A handler that existed before the task wrote is never taken for a racing run's, nor is a
     handler chosen by O(id). Where a name is found twice, the task reads again twice, two seconds apart, before it fails
     on the duplicate, since a racing run may be about to delete its own.
-  - A name is the user's exact words. The server stores C(') and C(") as the entities C(&#39;) and C(&#34;): a quote and
-    its entity are the same character, so C(Équipe d'astreinte) is created once, found by every later run, and shown with
-    its quote. A name that the server would store as another name (with a C(<), or blanks at its ends) is refused before
+  - A name is the user's exact words. The server stores C(') and C(") as the entities C(&#39;) and C(&#34;), and a quote
+    and its entity are the same character to the module, so C(Équipe d'astreinte) is created once, found by every later
+    run, and shown with its quote. A name that the server would store as another name (with a C(<), or blanks at its ends) is refused before
     it is sent. A setting that the server would store changed, such as C(o'brien@example.com), is refused before any
     request, since the channel would not work.
   - The server keeps an email handler enabled until the owner of the address confirms it
@@ -66,7 +66,7 @@ options:
   name:
     description:
       - The name of the handler, compared exactly (a quote and its entity C(&#39;) or C(&#34;) are the same character).
-        A name with C(<), a NUL or blanks at its ends is refused where it would be sent: the server would store another name.
+        A name with C(<), a NUL or blanks at its ends is refused where it would be sent, since the server would store another name.
       - Without O(id), the handler is found by this name. If several handlers share it, the task fails and lists their ids.
       - With O(id), this is the wanted name, so a handler can be renamed. A new name that another handler has is refused.
       - At most 128 characters as the server stores it.

@@ -84,7 +84,13 @@ def ansible_environment(collections_path=SOURCE_COLLECTIONS):
     return env
 
 
-def run_playbook(playbook, simulator, profile="documented", extra_vars=None, options=(), collections_path=SOURCE_COLLECTIONS, timeout=600,
+# A guard against a playbook that hangs, not a measure of speed: make test runs two stages at once on two cores, where the
+# longest playbook (handler_types, every type's lifecycle) has taken more than 600 s.
+PLAYBOOK_TIMEOUT = 1800
+
+
+def run_playbook(playbook, simulator, profile="documented", extra_vars=None, options=(), collections_path=SOURCE_COLLECTIONS,
+                 timeout=PLAYBOOK_TIMEOUT,
                  inventory="localhost,", unset=(), environment=None):
     """Run a playbook at -vvv --diff with the canary secrets; the playbook asserts its own expectations.
 
