@@ -463,8 +463,8 @@ class HandlerState:
                      "or remove the newer one with its id and state: absent" % (replacing["id"], replacing["id"]))
         handler_id = self.unanswered_may_have(done, self.client.create_handler, create_form(expected))
         self.created_ids.add(handler_id)
-        self.written.append("created handler %d (%r)%s" % (handler_id, plain_form(expected["name"]), "" if replacing is None else
-                                                        " to replace handler %d, which is the old one" % replacing["id"]))
+        replaced = "" if replacing is None else " to replace handler %d, which is the old one" % replacing["id"]
+        self.written.append("created handler %d (%r)%s" % (handler_id, plain_form(expected["name"]), replaced))
         if not expected["enabled"]:
             disable = {"is_enabled": False}
             if "email" in expected["settings"]:

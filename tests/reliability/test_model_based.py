@@ -17,6 +17,7 @@ summary line to PATH; MODEL_BASED_FAULTS=timeout,5xx,... limits the faults drawn
 prints how the tasks ended.
 """
 
+import builtins
 import calendar
 import collections
 import contextlib
@@ -385,7 +386,7 @@ class Judge:
         created = set(write.handler_id for write in self.run_writes if write.op == "create" and write.type == "email")
         deleted = set(write.handler_id for write in self.run_writes if write.op == "delete")
         self.check(not created & deleted, "the failed run created email handler(s) %s and deleted them: their owners were mailed "
-                                         "a confirmation for nothing (%s)" % (sorted(created & deleted), failure.get("msg")))
+                   "a confirmation for nothing (%s)" % (sorted(created & deleted), failure.get("msg")))
 
     def as_declared(self, result):
         """After a success: each present item as wanted, once; each absent item gone; with purge, nothing else left."""
@@ -526,8 +527,8 @@ def value_for(field, pick, odd=False):
 def stored_handlers(draw):
     """A handler as the account may hold it: a name as the server stored it, or as typed in by hand where the server does
     not clean; a leftover probe; a handler the update bug broke."""
-    kind = draw(st.sampled_from(["user"] * 16 + ["filler"] * 2 + ["old probe", "young probe", "old probe updated", "probe name, other type",
-                                                                   "broken"]))
+    kinds = ["user"] * 16 + ["filler"] * 2 + ["old probe", "young probe", "old probe updated", "probe name, other type", "broken"]
+    kind = draw(st.sampled_from(kinds))
     if kind in ("user", "filler", "broken"):
         handler_type = draw(st.sampled_from(TYPES))
         name = draw(st.sampled_from(NAMES)) if kind != "filler" else "other %d" % draw(st.integers(0, 20))
@@ -793,10 +794,10 @@ class FromTheWorld:
     """What the modules read of the machine they run on, as the current example's world has it: the processes above them
     (/proc), for the update test's per-run outcome."""
 
-    real_open = open
+    real_open = builtins.open
 
     @classmethod
-    def open(cls, path, *args, **kwargs):
+    def open_in_world(cls, path, *args, **kwargs):
         text = CURRENT["processes"].read(path) if isinstance(path, str) and path.startswith("/proc/") and "processes" in CURRENT else None
         if text is None:
             return cls.real_open(path, *args, **kwargs)
@@ -821,7 +822,7 @@ def in_process(monkeypatch, tmp_path):
 
     monkeypatch.setattr(_handler_state.HandlerState, "__init__", on_the_worlds_clock)
     monkeypatch.setattr(_module, "DmpilotClient", lambda **_options: CURRENT["world"].client())
-    monkeypatch.setattr(_handler_state, "open", FromTheWorld.open, raising=False)
+    monkeypatch.setattr(_handler_state, "open", FromTheWorld.open_in_world, raising=False)
     monkeypatch.setattr(_handler_state.os, "getppid", FromTheWorld.getppid)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     yield
@@ -850,6 +851,11 @@ def test_the_state_logic_keeps_its_invariants_whatever_is_drawn(capsys, record_p
     never = [kind for kind in FAULT_KINDS + (UPGRADE,) if not Stats.fired[kind]]
     assert not never, "these never happened in %d examples: %s" % (Stats.examples, never)
     assert Stats.reruns and Stats.writes and Stats.refused < Stats.tasks, Stats.line()
+
+
+# The examples that found bugs, and the ones that show a fix holds, as plain tests: one step each, judged by the same
+# invariants.
+
 HOOK = "https://hooks.example.com/%s-a1" % CANARY
 HOOK2 = "https://hooks.example.com/%s-b2" % CANARY
 OLD_STAMP = "20200101T000000Z"
