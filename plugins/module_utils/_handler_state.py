@@ -869,15 +869,14 @@ def playbook_run():
     names: a launcher above the run (make, sudo, a script, AWX) is never taken for it, so two runs started one after the
     other never share an outcome. Linux only (/proc); elsewhere, or on a remote host, each task tests for itself.
     """
-    pid = os.getppid()
+    process = process_entry(os.getppid())
     for _depth in range(16):
-        process, parent = process_entry(pid), None
         if process is None or process[0] <= 1:
             return None
         parent = process_entry(process[0])
         if parent is not None and parent[2] == process[2] and process[2]:
             return "%d %s" % (process[0], parent[1])
-        pid = process[0]
+        process = parent  # read once: the next step up starts from it
     return None
 
 

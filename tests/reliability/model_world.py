@@ -19,7 +19,6 @@ The process tree that the modules see (/proc), for the update test's per-run out
 launcher started ansible-playbook, and which ansible-playbook process a task runs under.
 """
 
-import collections
 import itertools
 import json
 import re
@@ -27,9 +26,10 @@ import urllib.parse
 
 import requests
 
+from ansible_collections.dmpilot.cloud.plugins.module_utils import _client
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotClient
 from tests.simulator.app import MAX_NAME_LENGTH, quote_entities, sanitize
-from tests.simulator.inprocess import API_URL, Account
+from tests.simulator.inprocess import API_URL, Account, served
 
 TIMEOUT = "timeout"
 LATE_WRITE = "late write"
@@ -141,8 +141,6 @@ class World:
         # The rate limit is on everywhere: another client can spend it (RATE_STORM).
         self.account = Account(profile, dict(switches, b3_rate_limit=True, rate_limit=60, rate_window=RATE_WINDOW))
         self.processes = ProcessTree(launcher)
-        self.fired = collections.Counter()  # fault kind -> times fired, over the world's life
-        self.upgrades = 0
         self.start_task()
 
     # What the test sets up and reads.
@@ -180,8 +178,6 @@ class World:
 
     def upgrade(self, switches):
         self.account.switch(**switches)
-        self.upgrades += 1
-        self.fired[UPGRADE] += 1
 
     # A task.
 
@@ -320,7 +316,6 @@ class World:
                 self.writes.append(Write("update", handler_id, after[handler_id]["name"], after[handler_id]["type"], by, unanswered, late))
 
     def fire(self, fault, index, kind):
-        self.fired[fault.kind] += 1
         self.fired_now.append("%s at request %d (%s)" % (fault.kind, index, kind))
 
     # The other parties: through the application, as another client of the same key would (no fault, not the run's).
@@ -329,7 +324,6 @@ class World:
         before = self.stored()
         prepared = requests.Request(method, API_URL + path, data=form,
                                     headers={"Authorization": "Bearer %s" % self.account.API_KEY}).prepare()
-        from tests.simulator.inprocess import served  # pylint: disable=import-outside-toplevel
         with_limit = self.switches["b3_rate_limit"]
         self.switches["b3_rate_limit"] = False  # another client's own budget is not the point here: RATE_STORM is
         try:
@@ -376,7 +370,6 @@ class World:
 
     def page_shift(self, fault, index, kind):
         """Page 1 was read; another client deletes a handler of page 1 and creates one before page 2 is read."""
-        from ansible_collections.dmpilot.cloud.plugins.module_utils import _client  # pylint: disable=import-outside-toplevel
         first_page = sorted(self.stored())[:_client.PAGE_SIZE]
         lower = [handler_id for handler_id in self.unrelated() if handler_id in first_page]
         if not lower:

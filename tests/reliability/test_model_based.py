@@ -638,7 +638,7 @@ def step(world, task, drawn_faults):
                      namesakes=[item["name"] for item in task["items"] if item.get("name") is not None])
     real = run_task(world, task, check_mode=False)
     world.end_task()
-    Stats.fired.update(kind for kind in world.fired_now and [entry.split(" at ")[0] for entry in world.fired_now])
+    Stats.fired.update(entry.split(" at ")[0] for entry in world.fired_now)
     Stats.writes += sum(1 for write in world.writes if write.by == "run")
     if real[1] is not None and not [write for write in world.writes if write.by == "run"] and not world.unanswered:
         Stats.refused += 1
