@@ -202,7 +202,7 @@ bench-quick: install source-tree
 # The live test against a real dmpilot account: DMPILOT_API_URL and DMPILOT_API_KEY, or tests/integration/integration_config.yml
 # (copy its .template). Never part of make test, whose integration lanes run the same playbook against every simulator
 # profile (the `live` target). Without credentials it prints one "not run" line. LIVE_ARGS=--remove-leftovers first deletes,
-# by id, the handlers named "dmpilot.cloud live ..." that an earlier run left.
+# by id, the handlers that an earlier run left (named exactly "dmpilot.cloud live STAMP TAG TYPE").
 live: venv source-tree ## The live test against a real account (DMPILOT_API_URL, DMPILOT_API_KEY); says "not run" without them
 	PYTHONPATH=$(CURDIR)/build/collections $(BIN)/python -m tests.integration.live $(LIVE_ARGS)
 

@@ -22,7 +22,7 @@ import traceback
 from ansible.module_utils.six.moves.urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import MAX_NAME_LENGTH
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import encode_form, normalize_handler, same_name, server_cleaned, stored_form
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import address_confirmed, encode_form, normalize_handler, same_name, server_cleaned, stored_form
 
 try:
     import requests
@@ -108,6 +108,7 @@ class DmpilotClient:
         self.sleep = sleep
         self.clock = clock or time.monotonic
         self.rate_limited = 0  # the 429s this client met: other jobs share the key, and their writes settle slower
+        self.confirmed_addresses = set()  # ids of email handlers the server shows as confirmed: a replacement waits again
         # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a Session's verify=False (psf/requests#3829).
         self.validate_certs = validate_certs
         self.session = requests.Session()
@@ -157,7 +158,7 @@ class DmpilotClient:
             elif total != first_total:
                 return None, page
             for item in data:
-                handler = handler_of(item, LIST_WHAT)
+                handler = self.handler_of(item, LIST_WHAT)
                 # A handler seen twice (the pages shifted under us) counts once.
                 handlers.setdefault(handler["id"], handler)
             if not data or not self.has_next_page(answer, page):
@@ -185,6 +186,16 @@ class DmpilotClient:
         """Every handler whose name starts with prefix, with one search (or the whole list)."""
         return [handler for handler in self.list_handlers(search=prefix) if (handler["name"] or "").startswith(prefix)]
 
+    def handler_of(self, raw, what):
+        """The normalised handler of an answer, or a DmpilotError when the answer does not hold one."""
+        try:
+            handler = normalize_handler(raw)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise DmpilotError("Could not %s: the answer holds something that is not a notification handler" % what, hint=JSON_HINT)
+        if address_confirmed(raw):
+            self.confirmed_addresses.add(handler["id"])
+        return handler
+
     @staticmethod
     def has_next_page(answer, page):
         # Pages are asked for by number on our own api_url: a links.next pointing elsewhere must not receive the API key.
@@ -203,7 +214,8 @@ class DmpilotClient:
             if error.status == 404:
                 return None
             raise
-        return handler_of(self.data_of(answer, "read notification handler %d" % handler_id), "read notification handler %d" % handler_id)
+        what = "read notification handler %d" % handler_id
+        return self.handler_of(self.data_of(answer, what), what)
 
     def create_handler(self, form):
         """Create a handler and return its id. Never retried once the request may have reached the server."""
@@ -334,12 +346,6 @@ class DmpilotClient:
         return answer
 
 
-def handler_of(raw, what):
-    """The normalised handler of an answer, or a DmpilotError when the answer does not hold one."""
-    try:
-        return normalize_handler(raw)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        raise DmpilotError("Could not %s: the answer holds something that is not a notification handler" % what, hint=JSON_HINT)
 
 
 def transport_error(call, url, reason, retryable, hint):

@@ -436,6 +436,15 @@ class HandlerState:
             raise HandlerStateFailure("update_strategy=update, but this dmpilot server %s. So nothing was sent to notification handler "
                                       "%d (%r). Set update_strategy: auto (or recreate) to replace it with a new handler instead."
                                       % (SERVER_DOES[self.update_mode], current["id"], current["name"]))
+        if current["id"] in self.client.confirmed_addresses and change.expected["type"] == "email" \
+                and change.expected["settings"].get("email") == current["settings"].get("email"):
+            # Known before writing (the server shows the address confirmed): a replacement would mail its owner for nothing.
+            raise HandlerStateFailure(
+                "Notification handler %d (%r) is an email handler whose owner confirmed its address. This dmpilot server %s, so "
+                "changing it means replacing it, and the server would put the replacement's address on confirmation again "
+                "(a confirmation mail, and no alert until the owner confirms). Nothing was changed. Set update_strategy: recreate "
+                "to replace it all the same, or change it in dmpilot's web interface."
+                % (current["id"], current["name"], SERVER_DOES[self.update_mode]))
         return True
 
     def check_can_create_disabled(self, expected, replaced=None):

@@ -97,6 +97,11 @@ def normalize_handler(raw):
     }
 
 
+def address_confirmed(raw):
+    """Whether a server that confirms addresses shows this email handler as confirmed (rule 17: email_is_confirmed)."""
+    return raw.get("type") == "email" and decode_settings(raw.get("settings")).get("email_is_confirmed") is True
+
+
 def server_cleaned(value, max_length=MAX_VALUE_LENGTH):
     """The value as the server stores it, after the cleaning of rule 10, in its order; uncut, so that a cut can be seen."""
     value = TAG_OR_REST.sub("", value.replace("\x00", ""))

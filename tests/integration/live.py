@@ -125,7 +125,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tests.integration.live", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--config", type=pathlib.Path, default=CONFIG, help="the integration_config.yml to read (default: %(default)s)")
     parser.add_argument("--remove-leftovers", action="store_true",
-                        help="first delete, by id, the handlers that earlier runs left (named 'dmpilot.cloud live ...')")
+                        help="first delete, by id, the handlers that earlier runs left (named exactly 'dmpilot.cloud live STAMP TAG TYPE')")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="ansible-playbook's verbosity")
     options = parser.parse_args(argv)
     try:

@@ -15,7 +15,10 @@ from tests.integration import live, target
 
 STAND_IN = "pusher-18"  # the version the stand-in account runs
 LEFTOVER = "dmpilot.cloud live 20260101T000000Z 0badf00d webhook"
-SOMEONE_ELSES = "Ops mail"
+# Someone else's handlers, which neither --remove-leftovers nor purge may touch: a name that starts like a run's handler's,
+# and one that starts like a throwaway handler's but is not one (issue 23, point 11).
+SOMEONE_ELSES = "dmpilot.cloud live alerts (prod on-call)"
+NOT_A_THROWAWAY = "dmpilot.cloud update probe notes"
 
 
 @pytest.mark.parametrize("profile", list(target.VERSION_PROFILES))
@@ -62,7 +65,7 @@ def test_it_refuses_to_start_beside_the_handlers_of_an_earlier_run(simulator, mo
     status, printed = run_live(simulator, monkeypatch, capsys)
     assert status == 1, printed
     printed = printed.replace("\n", " ")
-    assert "Not started: the account holds 1 handler(s) named 'dmpilot.cloud live ...', of another run" in printed
+    assert "Not started: the account holds 1 handler(s) named as a run names its own ('dmpilot.cloud live STAMP TAG TYPE')" in printed
     assert "or one running now), by id: {%d: '%s'}." % (leftover, LEFTOVER) in printed
     assert "LIVE_ARGS=--remove-leftovers" in printed
     assert writes(simulator) == []
@@ -71,14 +74,15 @@ def test_it_refuses_to_start_beside_the_handlers_of_an_earlier_run(simulator, mo
 
 def test_asked_it_removes_the_leftovers_and_beside_someone_elses_handler_it_leaves_purge_out(simulator, monkeypatch, capsys):
     simulator.reset(STAND_IN)
-    [leftover, kept] = simulator.seed(handlers=[{"name": LEFTOVER, "type": "internal_notification"},
-                                                {"name": SOMEONE_ELSES, "type": "email", "settings": {"email": "ops@example.com"}}])
+    [leftover, kept, other] = simulator.seed(handlers=[{"name": LEFTOVER, "type": "internal_notification"},
+                                                       {"name": SOMEONE_ELSES, "type": "email", "settings": {"email": "ops@example.com"}},
+                                                       {"name": NOT_A_THROWAWAY, "type": "internal_notification"}])
     status, printed = run_live(simulator, monkeypatch, capsys, "--remove-leftovers")
     assert status == 0, printed
     assert "Removed the handlers of another run, by id: {%d: '%s'}" % (leftover, LEFTOVER) in printed
-    assert "purge not run: the account holds 1 handler(s) that are not this run's" in printed.replace("\n", " ")
+    assert "purge not run: the account holds 2 handler(s) that are not this run's" in printed.replace("\n", " ")
     assert ("DELETE", "/api/notification-handlers/%d" % leftover) in writes(simulator)
     assert [(handler["id"], handler["name"], handler["settings"]) for handler in simulator.handlers()] == [
-        (kept, SOMEONE_ELSES, {"email": "ops@example.com"})]
-    assert [path for _method, path in writes(simulator) if path.endswith("/%d" % kept)] == []
+        (kept, SOMEONE_ELSES, {"email": "ops@example.com"}), (other, NOT_A_THROWAWAY, {})]
+    assert [path for _method, path in writes(simulator) if path.endswith(("/%d" % kept, "/%d" % other))] == []
     assert "test-key" not in printed

@@ -1454,6 +1454,26 @@ def test_auto_keeps_a_confirmed_email_handler_whose_replacement_would_wait_for_c
     assert "Before this failure, the task created handler" in message
 
 
+def test_auto_refuses_before_writing_to_replace_an_email_handler_the_server_shows_confirmed():
+    """Issue 23, point 10: 66biolinks 67 shows a confirmed address (email_is_confirmed: true, rule 17), so the outcome is
+    known before writing: no replacement is created and deleted, and its owner gets no confirmation mail for nothing."""
+    client = RecordingClient(update_mode=MANGLED, email_confirmation=True)
+    first = finished(FakeModule(client, name="Ops mail", type="email", email=EMAIL))
+    assert first.failed is None, first.failed
+    client.account.confirm_all()
+    (old_id, before), = client.stored.items()
+    assert before["settings"]["email_is_confirmed"] is True and before["is_enabled"] == 1
+    client.calls = []
+    module = finished(FakeModule(client, id=old_id, name="Ops mail (on call)", email=EMAIL, update_strategy="auto"))
+    message = module.failed["msg"]
+    assert "confirmed its address" in message and "Nothing was changed" in message and "update_strategy: recreate" in message
+    assert module.failed["changed"] is False
+    creates = [call for call in client.writes() if call[0] == "create_handler" and "update probe" not in repr(call)]
+    assert creates == [], "no replacement may be created"
+    assert [call for call in client.writes() if call[1] == old_id] == []
+    assert client.stored == {old_id: before}
+
+
 def test_auto_keeps_a_confirmed_email_handler_but_not_when_its_address_changes():
     client, old_id = confirmed_email_on_a_breaking_server()
     module = finished(FakeModule(client, id=old_id, email="other@example.com", update_strategy="auto"))
