@@ -22,7 +22,8 @@ import traceback
 from ansible.module_utils.six.moves.urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import MAX_NAME_LENGTH
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import address_confirmed, encode_form, normalize_handler, same_name, server_cleaned, stored_form
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
+    address_confirmed, encode_form, normalize_handler, same_name, server_cleaned, stored_form)
 
 try:
     import requests
@@ -344,8 +345,6 @@ class DmpilotClient:
         if not isinstance(answer, dict):
             raise DmpilotError("Could not %s: the answer is not a JSON object" % call.what, status=response.status_code, hint=JSON_HINT)
         return answer
-
-
 
 
 def transport_error(call, url, reason, retryable, hint):

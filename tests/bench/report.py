@@ -57,6 +57,13 @@ How it is measured:
   and lists every handler, timed from the import to the last page decoded (Python's start-up left out). Its
   baseline does the same with `requests` and a loop over the pages.
 - The simulator row times plain GETs of every page of 1,000 from the benchmark's own process.
+- The AWX cluster row (issue 23): as many `ansible-playbook` jobs at once as its size, on one account of the simulator
+  as 66pusher 18 (every change a replacement), with 60 requests per 20 s window. Each job first creates 3 handlers
+  of its own (not timed), then, at one barrier, changes all 3 with the list module and the default
+  `rate_limit_timeout` scaled to the window. Timed: from the barrier to the last job done. Its baseline is no run
+  but the limit's floor: the requests the server served, at 60 a window, in whole windows. The test
+  `tests/reliability/test_awx_load.py` runs 20 jobs with a handler shared by all of them, and holds them to success
+  and to each name held once.
 """
 
 

@@ -17,6 +17,7 @@ import dataclasses
 import functools
 from typing import Callable, Optional
 
+from tests.bench.awx import WINDOW as AWX_WINDOW, AwxCluster
 from tests.bench.measure import (
     ClientCost,
     Playbook,
@@ -57,6 +58,8 @@ DOCUMENTED = Server("documented")
 REALISTIC = Server("realistic, with search (b14)", "realistic", search=True)
 MANGLING = Server("documented, update bug (b13)", "documented", (("b13_update_mode", "mangled"),))
 IGNORING = Server("documented, updates ignored (b13)", "documented", (("b13_update_mode", "ignored"),))
+AWX_SERVER = Server("pusher-18, %d requests per %d s window (b3)" % (RATE_LIMIT, AWX_WINDOW), "pusher-18",
+                    (("b3_rate_limit", True), ("rate_limit", RATE_LIMIT), ("rate_window", AWX_WINDOW)))
 RATE_LIMITED = Server("realistic, %d requests per %d s window (b3)" % (RATE_LIMIT, RATE_WINDOW), "realistic",
                       (("b3_rate_limit", True), ("rate_limit", RATE_LIMIT), ("rate_window", RATE_WINDOW)), search=True)
 
@@ -143,6 +146,12 @@ REPLACE_FIRST_IN_RUN = Requests(lambda handlers: list_reads(handlers) + probe(DO
                                 lambda handlers: PROBE_WRITES + 2,
                                 "find by name (the list), the run's probe (3 writes, the list), create, read back by name "
                                 "(the list), delete the old")
+# Each AWX job, on 66pusher 18 (no search): the list, its run's probe (create, update, the list, delete), 3 creates, the
+# list, 3 deletes of the old handlers. 429 answers come on top; a retry storm would show in their count.
+AWX_JOB_REQUESTS = 12
+AWX_JOBS = Requests(lambda jobs: AWX_JOB_REQUESTS * jobs, lambda jobs: (PROBE_WRITES + 6) * jobs,
+                    "per job: the list, the run's probe (3 writes, the list), 3 creates, the list, 3 deletes",
+                    limit=lambda jobs: 2 * AWX_JOB_REQUESTS * jobs, limit_source="at most as many 429 answers as requests served")
 FIVE_TASKS = 5
 FIVE_UPDATES_FIRST_IN_RUN = Requests(lambda handlers: probe(DOCUMENTED, handlers) + FIVE_TASKS * (list_reads(handlers) + 2),
                                      lambda handlers: PROBE_WRITES + FIVE_TASKS,
@@ -254,6 +263,8 @@ SCENARIOS = [
              NEW_RATE_LIMITED, server=RATE_LIMITED, seeded=lambda handlers: 1, rounds=1, warm_up=False),
     Scenario("role, converging every handler, all unchanged", 100, 20, ROLE_ALL_UNCHANGED, ROLE_UNCHANGED, max_ratio=3.0),
     Scenario("role, converging every handler, 1 in 10 changed", 100, 20, ROLE_SOME_CHANGED, ROLE_CHANGES, max_ratio=1.5),
+    Scenario("AWX cluster: as many jobs at once as the size, each replacing its 3 handlers (auto)", 20, 3, AwxCluster(), AWX_JOBS, max_ratio=1.25,
+             server=AWX_SERVER, seeded=lambda jobs: 0, **FIRST_OF_A_RUN),
     Scenario("the client's own cost, without Ansible", 10000, 1000, ClientCost(), LIST_PAGES),
     Scenario("simulator, every page of 1,000", 10000, 1000, SimulatorPages(), RAW_PAGES, max_seconds=1.0),
 ]
