@@ -18,12 +18,12 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._client import (
     DEFAULT_API_URL,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
-    DmpilotClient,
     DmpilotError,
     redacted_url,
 )
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, TYPE_NAMES
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import MASKED_VALUE
+from ansible_collections.dmpilot.cloud.plugins.module_utils._name_search import NameSearchClient
 
 UPDATE_STRATEGIES = ["auto", "update", "recreate"]
 # The numbers of the connection options that make sense (and that the socket layer can take: a timeout of 10**11 seconds
@@ -97,7 +97,7 @@ class DmpilotModule(AnsibleModule):
         self.check_connection_options()
         # The API key salts the secrets' fingerprints: stable for one account, unguessable without its key.
         self.salt = self.params["api_key"]
-        self.client = DmpilotClient(
+        self.client = NameSearchClient(
             api_url=self.params["api_url"],
             api_key=self.params["api_key"],
             validate_certs=self.params["validate_certs"],

@@ -821,7 +821,7 @@ def in_process(monkeypatch, tmp_path):
         original(self, client, *args, **kwargs)
 
     monkeypatch.setattr(_handler_state.HandlerState, "__init__", on_the_worlds_clock)
-    monkeypatch.setattr(_module, "DmpilotClient", lambda **_options: CURRENT["world"].client())
+    monkeypatch.setattr(_module, "NameSearchClient", lambda **_options: CURRENT["world"].client())
     monkeypatch.setattr(_handler_state, "open", FromTheWorld.open_in_world, raising=False)
     monkeypatch.setattr(_handler_state.os, "getppid", FromTheWorld.getppid)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))

@@ -1,6 +1,6 @@
 """The safe-write logic of _handler_state.py and _handler_list.py, through the real client and the simulator.
 
-Each test's client is the real DmpilotClient, its requests served in this process by the simulator's application
+Each test's client is the real NameSearchClient, its requests served in this process by the simulator's application
 (tests/simulator/inprocess.py: one account, a clock of the test's own), which is the test side's one model of the
 server: part A of /work/shared/dmpilot-api.md and part B as docs/dev/simulator-contract.md says, proven against the
 transcripts of the real servers. The base profile is biolinks-67 (66biolinks 67 as run: rule 10's cleaning, the
@@ -39,6 +39,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state impor
 )
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import InvalidHandler, declared, wanted_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._name_search import NameSearchClient
 from tests.fake_module import FakeModule as InProcessModule, ModuleExit, handler_options
 from tests.simulator.inprocess import API_URL, Account
 
@@ -63,7 +64,7 @@ def stamp(seconds_ago):
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(NOW - seconds_ago))
 
 
-class RecordingClient(DmpilotClient):
+class RecordingClient(NameSearchClient):
     """The real client on an in-process simulator's account, recording the calls made at its interface.
 
     update_mode is rule 13's b13_update_mode (FAITHFUL, MANGLED or IGNORED), email_confirmation b7_email_confirmation,
@@ -164,7 +165,7 @@ class RecordingClient(DmpilotClient):
             raise requests.exceptions.ReadTimeout("the answer never came", request=request)
         return response
 
-    # DmpilotClient's interface.
+    # NameSearchClient's interface.
 
     def list_handlers(self, handler_type=None, search=None):
         return self.recorded("list_handlers", super().list_handlers, handler_type, search)
