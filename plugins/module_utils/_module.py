@@ -68,6 +68,17 @@ def handler_argument_spec():
     return spec
 
 
+def handler_info_argument_spec():
+    """The options of the info module: its filters, and whether secrets are shown."""
+    return dict(
+        id=dict(type="int"),
+        name=dict(type="str"),
+        type=dict(type="str", choices=list(TYPE_NAMES)),
+        enabled=dict(type="bool"),
+        reveal_secrets=dict(type="bool", default=False),
+    )
+
+
 def handler_list_argument_spec():
     """The options of the list module: each item takes the single module's options but update_strategy, set once for all."""
     item = handler_argument_spec()
