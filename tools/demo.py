@@ -40,7 +40,7 @@ ENABLED_STATES = {0: "disabled", 1: "enabled", 2: "enabled, awaiting the owner's
 def cannot_disable_words(collections_path):
     """How the collection's failure begins where the server cannot disable a handler (its CANNOT_DISABLE message)."""
     sys.path.insert(0, str(collections_path))
-    from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import CANNOT_DISABLE  # pylint: disable=import-outside-toplevel
+    from ansible_collections.dmpilot.cloud.plugins.module_utils._update_probe import CANNOT_DISABLE  # pylint: disable=import-outside-toplevel
     return CANNOT_DISABLE.split(":", maxsplit=1)[0]
 
 

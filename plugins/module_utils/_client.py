@@ -6,7 +6,8 @@
 """The dmpilot API client: the only code of the collection that speaks HTTP.
 
 Every failure becomes a DmpilotError with the HTTP status, the server's own words and a hint. Neither
-the message nor anything else this client raises carries the API key.
+the message nor anything else this client raises carries the API key. It knows no names: which stored name is the
+one wanted is the handler model's (_handlers.py), and finding a handler by its name is _name_search.py's.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,15 +16,12 @@ __metaclass__ = type
 
 import math
 import random
-import re
 import time
 import traceback
 
 from ansible.module_utils.six.moves.urllib.parse import urlsplit, urlunsplit
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import MAX_NAME_LENGTH
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
-    address_confirmed, encode_form, normalize_handler, same_name, server_cleaned, stored_form)
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import address_confirmed, encode_form, normalize_handler
 
 try:
     import requests
@@ -165,27 +163,6 @@ class DmpilotClient:
             if not data or not self.has_next_page(answer, page):
                 return handlers, page
         raise DmpilotError("Could not list the notification handlers: the server kept answering more than %d pages" % MAX_PAGES)
-
-    def find_by_name(self, name):
-        """Every handler with exactly this name: names need not be unique, so callers decide about several.
-
-        The server's search (rule 14) answers the names that contain the text, ignoring case; the exact match is ours.
-        A search that finds no such name is confirmed with the whole list before the name is taken to be free, unless
-        its answer already was the whole list (a server without search ignores the option).
-        """
-        text = search_text(name)
-        if text is None:
-            return [handler for handler in self.list_handlers() if same_name(name, handler["name"])]
-        found = self.list_handlers(search=text)
-        matches = [handler for handler in found if same_name(name, handler["name"])]
-        # An answer that holds a name the search cannot have matched is the whole list: a server without search (rule 14).
-        if matches or any(not like_match(text, handler["name"]) for handler in found):
-            return matches
-        return [handler for handler in self.list_handlers() if same_name(name, handler["name"])]
-
-    def find_by_name_prefix(self, prefix):
-        """Every handler whose name starts with prefix, with one search (or the whole list)."""
-        return [handler for handler in self.list_handlers(search=prefix) if (handler["name"] or "").startswith(prefix)]
 
     def handler_of(self, raw, what):
         """The normalised handler of an answer, or a DmpilotError when the answer does not hold one."""
@@ -434,31 +411,6 @@ def total_results(answer):
         except (KeyError, TypeError, ValueError):
             continue
     return None
-
-
-def search_text(name):
-    """The search text that finds a name (rule 14): the name with its quotes as the server cleans them (it cleans the
-    search text like any input), and `\\`, `%` and `_` escaped with a backslash, which MySQL's LIKE reads as an escape and
-    as wildcards. None where the cleaning would change the name otherwise (a tag, a '<', blanks at the ends): such a
-    name is looked for in the whole list."""
-    if server_cleaned(name, MAX_NAME_LENGTH) != stored_form(name) or not name:
-        return None
-    return "".join("\\" + char if char in "\\%_" else char for char in stored_form(name))
-
-
-def like_match(text, name):
-    """Whether the server's search for text would answer name: MySQL's LIKE '%text%', case-insensitive, where `%` and
-    `_` are wildcards and a backslash makes the next character literal (rule 14)."""
-    pattern, escaped = [], False
-    for char in text:
-        if escaped or char not in "\\%_":
-            pattern.append(re.escape(char))
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        else:
-            pattern.append(".*" if char == "%" else ".")
-    return not escaped and re.search("".join(pattern), name or "", re.IGNORECASE | re.DOTALL) is not None
 
 
 def redacted_url(url):

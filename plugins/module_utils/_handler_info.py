@@ -41,6 +41,7 @@ def read(client, params):
 
 
 def run(module):
+    """Run the info module: read, filter, mask, export."""
     params = module.params
     try:
         handlers, account = read(module.client, params)

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """Converge a list of notification handlers in one process: one list read, each item planned with the single
-module's comparison (HandlerState.plan), every write applied and verified by HandlerState.apply.
+module's comparison (_handler_plan.py), every write applied and verified by the writer (_handler_writer.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -12,15 +12,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import list_cost
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import (
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_plan import (
     Change,
     HandlerStateFailure,
     check_same_handler,
-    converge,
-    is_probe,
     no_such_id,
     the_one_named,
 )
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import converge
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
     InvalidHandler,
@@ -31,6 +30,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
     stored_form,
     wanted_handler,
 )
+from ansible_collections.dmpilot.cloud.plugins.module_utils._update_probe import is_probe
 
 
 class Item:
@@ -199,7 +199,7 @@ def run(module):
         current = state.read_until_settled(module.client.list_handlers, lambda found: [
             [handler for handler in found if same_name(item.wanted["name"], handler["name"])]
             for item in items if item.options["id"] is None])
-        state.saw(current, everything=True)
+        state.known.saw(current, everything=True)
         changes = planned_changes(state, items, current, params["purge"])
         state.apply([change for _label, change in changes], list_pages=list_cost(len(current)))
         return outcome(changes, current, module.salt)

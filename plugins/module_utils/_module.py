@@ -18,12 +18,12 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._client import (
     DEFAULT_API_URL,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
-    DmpilotClient,
     DmpilotError,
     redacted_url,
 )
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, TYPE_NAMES
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import MASKED_VALUE
+from ansible_collections.dmpilot.cloud.plugins.module_utils._name_search import NameSearchClient
 
 UPDATE_STRATEGIES = ["auto", "update", "recreate"]
 # The numbers of the connection options that make sense (and that the socket layer can take: a timeout of 10**11 seconds
@@ -68,6 +68,17 @@ def handler_argument_spec():
     return spec
 
 
+def handler_info_argument_spec():
+    """The options of the info module: its filters, and whether secrets are shown."""
+    return dict(
+        id=dict(type="int"),
+        name=dict(type="str"),
+        type=dict(type="str", choices=list(TYPE_NAMES)),
+        enabled=dict(type="bool"),
+        reveal_secrets=dict(type="bool", default=False),
+    )
+
+
 def handler_list_argument_spec():
     """The options of the list module: each item takes the single module's options but update_strategy, set once for all."""
     item = handler_argument_spec()
@@ -97,7 +108,7 @@ class DmpilotModule(AnsibleModule):
         self.check_connection_options()
         # The API key salts the secrets' fingerprints: stable for one account, unguessable without its key.
         self.salt = self.params["api_key"]
-        self.client = DmpilotClient(
+        self.client = NameSearchClient(
             api_url=self.params["api_url"],
             api_key=self.params["api_key"],
             validate_certs=self.params["validate_certs"],

@@ -185,21 +185,11 @@ declaration:
 """
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_info import run
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import TYPE_NAMES
-from ansible_collections.dmpilot.cloud.plugins.module_utils._module import DmpilotModule
+from ansible_collections.dmpilot.cloud.plugins.module_utils._module import DmpilotModule, handler_info_argument_spec
 
 
 def main():
-    module = DmpilotModule(
-        dict(
-            id=dict(type="int"),
-            name=dict(type="str"),
-            type=dict(type="str", choices=list(TYPE_NAMES)),
-            enabled=dict(type="bool"),
-            reveal_secrets=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
+    module = DmpilotModule(handler_info_argument_spec(), supports_check_mode=True)
     run(module)
 
 

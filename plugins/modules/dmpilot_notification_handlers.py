@@ -331,7 +331,8 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._module import Dmpil
 
 
 def main():
-    run(DmpilotModule(handler_list_argument_spec(), supports_check_mode=True))
+    module = DmpilotModule(handler_list_argument_spec(), supports_check_mode=True)
+    run(module)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import urllib.parse
 import requests
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils import _client
-from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotClient
+from ansible_collections.dmpilot.cloud.plugins.module_utils._name_search import NameSearchClient
 from tests.simulator.app import MAX_NAME_LENGTH, quote_entities, sanitize
 from tests.simulator.inprocess import API_URL, Account, served
 
@@ -167,7 +167,7 @@ class World:
         return sanitize(name, MAX_NAME_LENGTH) if self.switches["b10_sanitize"] else name
 
     def client(self):
-        client = DmpilotClient(API_URL, self.account.API_KEY, sleep=self.sleep, clock=self.account.clock)
+        client = NameSearchClient(API_URL, self.account.API_KEY, sleep=self.sleep, clock=self.account.clock)
         self.account.connect(client.session, self.intercept)
         return client
 

@@ -37,7 +37,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.dmpilot.cloud.plugins.module_utils import _client, _handler_list, _handler_state, _module
+from ansible_collections.dmpilot.cloud.plugins.module_utils import _client, _handler_list, _handler_state, _module, _update_probe
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, SECRET_FIELDS, TYPE_NAMES, field_names
 from ansible_collections.dmpilot.cloud.plugins.modules import dmpilot_notification_handler_info as info_module
 from tests.fake_module import FakeModule, ModuleExit
@@ -821,9 +821,9 @@ def in_process(monkeypatch, tmp_path):
         original(self, client, *args, **kwargs)
 
     monkeypatch.setattr(_handler_state.HandlerState, "__init__", on_the_worlds_clock)
-    monkeypatch.setattr(_module, "DmpilotClient", lambda **_options: CURRENT["world"].client())
-    monkeypatch.setattr(_handler_state, "open", FromTheWorld.open_in_world, raising=False)
-    monkeypatch.setattr(_handler_state.os, "getppid", FromTheWorld.getppid)
+    monkeypatch.setattr(_module, "NameSearchClient", lambda **_options: CURRENT["world"].client())
+    monkeypatch.setattr(_update_probe, "open", FromTheWorld.open_in_world, raising=False)
+    monkeypatch.setattr(_update_probe.os, "getppid", FromTheWorld.getppid)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     yield
     CURRENT.clear()

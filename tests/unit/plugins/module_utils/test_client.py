@@ -8,6 +8,7 @@ import certifi
 import pytest
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import PAGE_SIZE, DmpilotClient, DmpilotError
+from ansible_collections.dmpilot.cloud.plugins.module_utils._name_search import NameSearchClient
 from tests.simulator.control import start_simulator
 
 API_KEY = "test-key"
@@ -30,7 +31,7 @@ def waits():
 
 @pytest.fixture
 def client(simulator, waits):
-    return DmpilotClient(simulator.api_url, API_KEY, timeout=2, retries=2, rate_limit_timeout=10, sleep=waits)
+    return NameSearchClient(simulator.api_url, API_KEY, timeout=2, retries=2, rate_limit_timeout=10, sleep=waits)
 
 
 def api_requests(simulator, method=None):

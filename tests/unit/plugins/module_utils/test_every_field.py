@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotClient
+from ansible_collections.dmpilot.cloud.plugins.module_utils._name_search import NameSearchClient
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import run
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import HANDLER_TYPES, SECRET_FIELDS
 from tests.fake_module import FakeModule, ModuleExit, handler_options
@@ -42,7 +42,7 @@ def update_forms(simulator, handler_id):
 @pytest.mark.parametrize("handler_type, field", FIELD_CHANGES, ids=["%s.%s" % pair for pair in FIELD_CHANGES])
 def test_a_field_changed_alone_is_sent_alone_shown_masked_stored_and_then_left_alone(simulator, handler_type, field, profile):
     simulator.reset(profile)
-    client = DmpilotClient(simulator.api_url, API_KEY, timeout=5, retries=0)
+    client = NameSearchClient(simulator.api_url, API_KEY, timeout=5, retries=0)
     handler_id = task(client, name="Ops", type=handler_type, **settings_of(handler_type))["notification_handler"]["id"]
     simulator.clear_log()
 

@@ -21,11 +21,11 @@ import json
 
 import pytest
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils import _handler_state
+from ansible_collections.dmpilot.cloud.plugins.module_utils import _update_probe
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_info import run as run_info
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_list import run as run_list
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import MANGLED
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import wanted_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._update_probe import MANGLED
 from tests.fake_module import FakeModule as InProcessModule
 from tests.simulator.inprocess import Account
 from tests.unit.plugins.module_utils.test_handler_state import (
@@ -61,7 +61,7 @@ class ProfileClient(RecordingClient):
 
 @pytest.fixture(autouse=True)
 def no_shared_probe_outcome(monkeypatch):
-    monkeypatch.setattr(_handler_state, "playbook_run", lambda: None)
+    monkeypatch.setattr(_update_probe, "playbook_run", lambda: None)
 
 
 def requests_of(client, methods=None):

@@ -1,6 +1,6 @@
-"""The safe-write logic of _handler_state.py and _handler_list.py, through the real client and the simulator.
+"""The safe-write logic (the runners, the plan, the writer, the update test), through the real client and the simulator.
 
-Each test's client is the real DmpilotClient, its requests served in this process by the simulator's application
+Each test's client is the real NameSearchClient, its requests served in this process by the simulator's application
 (tests/simulator/inprocess.py: one account, a clock of the test's own), which is the test side's one model of the
 server: part A of /work/shared/dmpilot-api.md and part B as docs/dev/simulator-contract.md says, proven against the
 transcripts of the real servers. The base profile is biolinks-67 (66biolinks 67 as run: rule 10's cleaning, the
@@ -22,23 +22,16 @@ import time
 import pytest
 import requests
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils import _handler_state
+from ansible_collections.dmpilot.cloud.plugins.module_utils import _update_probe
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotClient, DmpilotError
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_list import planned_changes
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_list import run as run_list
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import (
-    FAITHFUL,
-    IGNORED,
-    MANGLED,
-    PROBE_PREFIX,
-    PROBE_TYPE,
-    HandlerState,
-    HandlerStateFailure,
-    check_can_disable,
-    run,
-)
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_plan import HandlerStateFailure, check_can_disable
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import HandlerState, run
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import InvalidHandler, declared, wanted_handler
+from ansible_collections.dmpilot.cloud.plugins.module_utils._name_search import NameSearchClient
+from ansible_collections.dmpilot.cloud.plugins.module_utils._update_probe import FAITHFUL, IGNORED, MANGLED, PROBE_PREFIX, PROBE_TYPE
 from tests.fake_module import FakeModule as InProcessModule, ModuleExit, handler_options
 from tests.simulator.inprocess import API_URL, Account
 
@@ -63,7 +56,7 @@ def stamp(seconds_ago):
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(NOW - seconds_ago))
 
 
-class RecordingClient(DmpilotClient):
+class RecordingClient(NameSearchClient):
     """The real client on an in-process simulator's account, recording the calls made at its interface.
 
     update_mode is rule 13's b13_update_mode (FAITHFUL, MANGLED or IGNORED), email_confirmation b7_email_confirmation,
@@ -164,7 +157,7 @@ class RecordingClient(DmpilotClient):
             raise requests.exceptions.ReadTimeout("the answer never came", request=request)
         return response
 
-    # DmpilotClient's interface.
+    # NameSearchClient's interface.
 
     def list_handlers(self, handler_type=None, search=None):
         return self.recorded("list_handlers", super().list_handlers, handler_type, search)
@@ -197,7 +190,7 @@ def delete_everything(client):
 @pytest.fixture(autouse=True)
 def no_shared_probe_outcome(monkeypatch):
     """No test shares a probe's outcome through a cache file, unless it sets one up itself (see test_probe_cache.py)."""
-    monkeypatch.setattr(_handler_state, "playbook_run", lambda: None)
+    monkeypatch.setattr(_update_probe, "playbook_run", lambda: None)
 
 
 def new_state(client, check_mode=False, update_strategy="auto"):
@@ -1399,8 +1392,8 @@ def test_a_probe_outcome_is_put_in_the_cache_and_a_cached_one_is_not_probed_agai
 
 def test_the_tasks_of_one_playbook_run_share_the_probe_outcome_per_url_and_key(monkeypatch, tmp_path):
     """Issue 18 point 14: converge() builds the cache from the client's api_url and the api_key option."""
-    monkeypatch.setattr(_handler_state, "playbook_run", lambda: "4242 123456")
-    monkeypatch.setattr(_handler_state.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(_update_probe, "playbook_run", lambda: "4242 123456")
+    monkeypatch.setattr(_update_probe.tempfile, "tempdir", str(tmp_path))
     client = RecordingClient(update_mode=MANGLED)
     for name in ("One", "Two", "Three"):
         client.seed(name)

@@ -9,8 +9,8 @@ import os
 
 import pytest
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils import _handler_state
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import (
+from ansible_collections.dmpilot.cloud.plugins.module_utils import _update_probe
+from ansible_collections.dmpilot.cloud.plugins.module_utils._update_probe import (
     FAITHFUL,
     IGNORED,
     MANGLED,
@@ -105,7 +105,7 @@ def test_a_file_of_other_bytes_is_no_outcome(tmp_path):
 
 def test_where_the_run_cannot_be_told_there_is_no_cache(tmp_path, monkeypatch):
     """A module run on a remote host, or outside ansible-playbook: each task probes, and nothing is written."""
-    monkeypatch.setattr(_handler_state, "playbook_run", lambda: None)
+    monkeypatch.setattr(_update_probe, "playbook_run", lambda: None)
     untold = ProbeCache(URL, KEY, clock=Clock(), directory=str(tmp_path), run=None)
     untold.put(IGNORED)
     assert untold.get() is None
@@ -113,7 +113,7 @@ def test_where_the_run_cannot_be_told_there_is_no_cache(tmp_path, monkeypatch):
 
 
 def test_the_run_is_found_when_not_given(tmp_path, monkeypatch):
-    monkeypatch.setattr(_handler_state, "playbook_run", lambda: RUN)
+    monkeypatch.setattr(_update_probe, "playbook_run", lambda: RUN)
     ProbeCache(URL, KEY, clock=Clock(), directory=str(tmp_path)).put(IGNORED)
     assert cache(tmp_path).get() == IGNORED
 
@@ -156,7 +156,7 @@ def test_an_outcome_is_kept_when_another_run_removes_an_expired_file_at_the_same
     """Two runs of one controller (an AWX node) clean the expired outcomes at once: a file listed, then gone, must not
     cost this run its own outcome (found by the benchmarks: the later tasks of the run probed again)."""
     real_listdir = os.listdir
-    monkeypatch.setattr(_handler_state.os, "listdir", lambda path: real_listdir(path) + ["update-probe-gone-meanwhile.json"])
+    monkeypatch.setattr(_update_probe.os, "listdir", lambda path: real_listdir(path) + ["update-probe-gone-meanwhile.json"])
     shared = cache(tmp_path)
     shared.put(IGNORED)
     assert shared.get() == IGNORED
