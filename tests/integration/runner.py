@@ -18,6 +18,7 @@ PLAYBOOKS = REPO / "tests" / "integration" / "playbooks"
 # Where Python found the collection: build/collections in the repository, ansible-test's tree under ansible-test.
 SOURCE_COLLECTIONS = COLLECTIONS_PATH
 OUTPUT = REPO / "tests" / "output"
+SIMULATOR_LOOKUP = REPO / "tests" / "reliability" / "playbooks" / "lookup_plugins"
 
 
 def leaked_secrets(text):
@@ -78,6 +79,8 @@ def ansible_environment(collections_path=SOURCE_COLLECTIONS):
         ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
         ANSIBLE_PYTHON_INTERPRETER=sys.executable,
         ANSIBLE_LOCAL_TEMP=str(OUTPUT / "tmp"),
+        # The test-only lookup that calls the simulator's control surface, for every suite's playbooks.
+        ANSIBLE_LOOKUP_PLUGINS=str(SIMULATOR_LOOKUP),
     )
     env.pop("DMPILOT_API_URL", None)
     env.pop("DMPILOT_API_KEY", None)
