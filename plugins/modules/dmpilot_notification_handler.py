@@ -42,7 +42,8 @@ options:
     type: str
   id:
     description:
-      - The id of the handler. A handler is never created for an id, and a missing one fails O(state=present).
+      - The id of the handler. A handler is never created for an id, and a missing one fails the task unless
+        O(state=absent).
     type: int
   enabled:
     description:
