@@ -7,6 +7,10 @@ The collection is found through build/collections (the symlink to this source tr
 documents the files of this checkout. The build is offline: the one intersphinx target the generated pages link to,
 the Ansible docsite, is read from a small inventory written here instead of fetched. Any warning fails the build,
 Sphinx's (-W) and antsibull-docs' own.
+
+The modules read DMPILOT_API_URL and DMPILOT_API_KEY, but a module's docs cannot declare an environment variable (only
+other plugins' options can), so antsibull-docs' index of environment variables would say there is none. The guide
+defines both (`.. envvar::`, listed in docs/docsite/config.yml), and the index gets a line for each that it lacks.
 """
 
 import argparse
@@ -84,6 +88,25 @@ def write_inventory(path):
     path.write_bytes(head.encode() + zlib.compress(entries.encode()))
 
 
+ENVVARS_NONE = "No environment variables have been defined."
+ENVVARS_INTRO = """\
+The modules of dmpilot.cloud read these environment variables where their connection options are not set; the guide's
+:ref:`Connecting <ansible_collections.dmpilot.cloud.docsite.connecting>` describes them:
+
+"""
+
+
+def list_guide_envvars(index, collection):
+    """Add to antsibull-docs' index of environment variables each one that the guide defines and the index lacks."""
+    config = yaml.safe_load((collection / "docs" / "docsite" / "config.yml").read_text()) or {}
+    text = index.read_text()
+    missing = [name for name in config.get("envvar_directives", []) if ".. envvar:: %s\n" % name not in text]
+    if not missing:
+        return
+    listed = ENVVARS_INTRO + "".join("- :envvar:`%s`\n" % name for name in missing)
+    index.write_text(text.replace(ENVVARS_NONE, listed) if ENVVARS_NONE in text else text.rstrip("\n") + "\n\n" + listed)
+
+
 def run(*command, cwd, collections):
     """Runs a command, shows its output, and fails on its exit status or on any warning it printed."""
     # antsibull-docs runs ansible-doc and ansible from the PATH: this virtualenv's.
@@ -118,7 +141,8 @@ def main():
     index.write_text(INDEX)
     run(str(BIN / "antsibull-docs"), "sphinx-init", "--use-current", "--fail-on-error", "--dest-dir", str(source),
         "--index-rst-source", str(index), "--project", COLLECTION, "--copyright", "dmpilot.cloud contributors",
-        "--title", "dmpilot.cloud documentation", "--html-short-title", COLLECTION, COLLECTION, cwd=source, collections=collections)
+        "--title", COLLECTION, "--html-short-title", COLLECTION, "--extra-conf", "html_title=%s" % COLLECTION, COLLECTION,
+        cwd=source, collections=collections)
     write_inventory(source / "ansible_devel.inv")
     with (source / "conf.py").open("a") as conf:
         conf.write("\n# Offline: the Ansible docsite's labels come from a local inventory (tools/docsite.py), nothing is fetched.\n"
@@ -127,6 +151,7 @@ def main():
     (source / "rst").chmod(0o700)
     run(str(BIN / "antsibull-docs"), "--config-file", "antsibull-docs.cfg", "collection", "--cleanup", "everything", "--fail-on-error",
         "--use-current", "--dest-dir", "rst", COLLECTION, cwd=source, collections=collections)
+    list_guide_envvars(source / "rst" / "collections" / "environment_variables.rst", collection)
     run(str(BIN / "sphinx-build"), "-b", "html", "-d", str(source / "doctrees"), "-c", ".", "-W", "--keep-going", "-n", "rst", str(site),
         cwd=source, collections=collections)
     print("docsite: %s" % (site / "index.html"))

@@ -42,8 +42,12 @@ FRAGMENT_HEAD = GENERATED_HEAD + '''    # One option per settings field of the A
 options:
 '''
 
-SECRET_NOTE = ("It is a secret, never shown in clear in any output. Returned values and diffs show "
-               "C(********#) and a short fingerprint that changes when the value changes.")
+# The labels of the sections of the docsite guide, where each story is told once: the options link to them with
+# R(text, GUIDE.section), as in docs/docsite/rst/notification_handlers_guide.rst.
+GUIDE = "ansible_collections.dmpilot.cloud.docsite"
+
+# How the option of a secret field says so: the guide's section Secrets tells how it is masked.
+SECRET_NOTE = "It is a secret."
 
 
 def load_table():
@@ -58,17 +62,30 @@ def description_item(text, indent="      "):
     return textwrap.wrap(text, width=max(60, 126 - len(indent)), initial_indent=indent + "- ", subsequent_indent=indent + "  ")
 
 
+def named_after_type(table):
+    """Whether the name of every settings field starts with the name of its type, so that the name tells the type."""
+    return all(field.name.startswith(type_name) for type_name, fields in table.HANDLER_TYPES.items() for field in fields)
+
+
+def field_description(table, type_name, field, type_option):
+    """What a settings field is, in one item: its type where its name does not tell it, and whether it is a secret."""
+    text = field.description
+    if not named_after_type(table):
+        text += " Used with O(%s=%s)." % (type_option, type_name)
+    if field.secret:
+        text += " " + SECRET_NOTE
+    return text
+
+
 def option_lines(table, type_option="type", indent="  "):
-    """One option per settings field; type_option is how the descriptions name the type option (a suboption's path)."""
+    """One option per settings field; type_option is how the descriptions name the type option (a suboption's path).
+    What a settings option left out means is said once, by the type option and by the list's handlers option."""
     lines = []
     for type_name, fields in table.HANDLER_TYPES.items():
         for field in fields:
             lines.append("%s%s:" % (indent, field.name))
             lines.append("%s  description:" % indent)
-            lines.extend(description_item(field.description, indent + "    "))
-            lines.extend(description_item("Used with O(%s=%s). Left out, the stored value is kept." % (type_option, type_name), indent + "    "))
-            if field.secret:
-                lines.extend(description_item(SECRET_NOTE, indent + "    "))
+            lines.extend(description_item(field_description(table, type_name, field, type_option), indent + "    "))
             lines.append("%s  type: str" % indent)
             if field.aliases:
                 lines.append("%s  aliases:" % indent)
@@ -85,8 +102,6 @@ TYPE_FRAGMENT_BODY = '''    # The type option of dmpilot.cloud.dmpilot_notificat
 options:
   type:
     description:
-      - The type of the handler, that is where its alerts go. Required to create one.
-      - Changing the type of an existing handler needs all the settings of the new type.
 %(settings)s
     type: str
     choices: [%(types)s]
@@ -105,12 +120,10 @@ options:
 
 
 def settings_note(table):
-    """Which type uses which settings option, and which types have none."""
-    no_settings = [type_name for type_name, fields in table.HANDLER_TYPES.items() if not fields]
-    settings = "Each settings option says which type uses it."
-    if no_settings:
-        settings += " %s %s no settings." % (" and ".join("V(%s)" % name for name in no_settings), "has" if len(no_settings) == 1 else "have")
-    return settings
+    """The type option: what it is, and which settings options each type takes."""
+    note = "Where the alerts go, required to create a handler. "
+    note += "A type's settings options start with its name" if named_after_type(table) else "Each settings option says which type uses it"
+    return note + "."
 
 
 def render_type_fragment(table):
@@ -127,78 +140,49 @@ LIST_FRAGMENT_BODY = '''    # The options of dmpilot.cloud.dmpilot_notification_
 options:
   handlers:
     description:
-      - The wanted handlers, one item each. An item takes the options of M(dmpilot.cloud.dmpilot_notification_handler) but
-        O(update_strategy), which is set once for the list. Options left out of an item are not managed.
-      - Each item needs O(handlers[].name) or O(handlers[].id). It manages the handler with that id, or else the handler with
-        exactly that name. Two items that name the same handler, two items that end with the same name, and a name that
-        several handlers share, make the task fail before it writes anything.
-      - Every item is checked before the first request, and a wrong one fails the task naming its place in the list, such
-        as C(handlers[3]).
-      - A secret given in its masked form, C(********#) and a fingerprint, keeps the stored value. It is accepted where its
-        fingerprint matches the secret the handler stores. Where it does not, where the handler is to be created, or where a
-        value starts with C(********) in any other form, the task fails naming the option, and writes nothing, since a mask
-        is never sent.
-      - The form of a setting (an email address, a URL, a Telegram token or chat id) is checked only where it will be sent.
-        A value the server stores already is given back unchanged without a word, so an exported list is always accepted.
-      - M(dmpilot.cloud.dmpilot_notification_handler_info) returns the handlers of an account in the form of these items,
-        every secret masked, as RV(dmpilot.cloud.dmpilot_notification_handler_info#module:declaration). Given back as it is,
-        that list changes nothing. The fingerprints are keyed with the API key, so give it back with the same O(api_key).
+      - The wanted handlers, with the options of M(dmpilot.cloud.dmpilot_notification_handler) but O(update_strategy).
+        Options left out are not managed. M(dmpilot.cloud.dmpilot_notification_handler_info) exports an account in this
+        form, see R(the guide, %(guide)s.export).
     type: list
     elements: dict
     default: []
     suboptions:
       name:
         description:
-          - The name of the handler, compared exactly (a quote and its entity C(&#39;) or C(&#34;) are the same character).
-            A name with C(<), a NUL or blanks at its ends is refused where it would be sent, since the server would store another
-            name.
-          - Without O(handlers[].id), the handler is found by this name, and created when none has it.
-          - With O(handlers[].id), this is the wanted name, so a handler can be renamed. A name that another handler keeps is
-            refused.
-          - At most 128 characters as the server stores it.
+          - The exact name of the handler, see R(Names, %(guide)s.names).
+            With O(handlers[].id), the wanted name.
         type: str
       id:
         description:
-          - The id of the handler to manage.
-          - A handler is never created for an id. With O(handlers[].state=present) and no handler with this id, the task fails
-            before it writes anything. With O(handlers[].state=absent), a missing id is nothing to delete.
+          - The id of the handler. A handler is never created for an id, and a missing one fails a present item.
         type: int
       type:
         description:
-          - The type of the handler, that is where its alerts go. Required to create one.
-          - Changing the type of an existing handler needs all the settings of the new type.
 %(settings)s
         type: str
         choices: [%(types)s]
       enabled:
         description:
-          - Whether the handler sends alerts. Left out, a new handler is enabled and an existing one keeps its status.
-          - An email handler waiting for its owner to confirm the address counts as enabled, and cannot be disabled.
+          - Whether the handler sends alerts. Some servers cannot disable one, see
+            R(Disabling a handler, %(guide)s.disabling).
         type: bool
         aliases: [is_enabled]
       state:
         description:
-          - V(present) creates or updates the handler, V(absent) deletes it.
+          - Whether the handler should exist.
         type: str
         choices: [present, absent]
         default: present
 %(fields)s
   purge:
     description:
-      - Also delete every handler that no item of O(handlers) names, by id or by name.
-      - This deletes the handlers that other tasks, roles, people or tools manage in the same account. With O(purge=true),
-        O(handlers) must list every handler the account is to keep.
-      - With O(purge=true) and no item with O(handlers[].state=present), the task fails before sending any request, unless
-        O(delete_all_handlers=true).
-      - The throwaway handlers of the update probe (see O(update_strategy)) are never purged. The probe removes them.
+      - Also delete every handler that no item names, including those that other tasks, roles or people manage. See
+        R(Purge, %(guide)s.purge).
     type: bool
     default: false
   delete_all_handlers:
     description:
-      - Confirms that O(purge=true) with no present item in O(handlers) is meant to delete every handler of the account.
-      - Without it, such a task fails before sending any request, because an empty list is more often an empty or misspelt
-        variable than a wish.
-      - It changes nothing where O(purge=false), or where an item of O(handlers) is present.
+      - Lets O(purge=true) with no present item delete every handler, which otherwise fails the task.
     type: bool
     default: false
 """
@@ -207,6 +191,7 @@ options:
 
 def render_list_fragment(table):
     return GENERATED_HEAD + LIST_FRAGMENT_BODY % {
+        "guide": GUIDE,
         "types": ", ".join(table.HANDLER_TYPES),
         "settings": "\n".join(description_item(settings_note(table), " " * 10)),
         "fields": "\n".join(option_lines(table, type_option="handlers[].type", indent=" " * 6)),
@@ -222,40 +207,28 @@ RETURN_FIELDS = """\
 id:
   description: The id of the handler.
   type: int
-  returned: success
-  sample: 42
 name:
   description: The name of the handler.
   type: str
-  returned: success
-  sample: On-call Slack
 type:
-  description: The type of the handler, one of the choices of O(%(type_option)s).
+  description: The type of the handler.
   type: str
-  returned: success
-  sample: slack
 enabled:
-  description: Whether the handler sends alerts. True while an email address waits for confirmation.
+  description: Whether the handler sends alerts, true while its email address waits for confirmation.
   type: bool
-  returned: success
-  sample: true
 pending_confirmation:
-  description: Whether the handler waits for the owner of its email address to confirm it.
+  description: Whether it awaits email confirmation.
   type: bool
-  returned: success
-  sample: false
 settings:
-  description: The settings of the handler, by API field name. %(secrets)s
+  description: The settings, by API field name. %(secrets)s
   type: dict
-  returned: success
   sample: {"slack": "********#3f2a9c01b7de"}
 """
 
-# What each module does with secret values, and how it names the type option: the parts of the fields that differ.
+# What each module does with secret values: the part of the fields that differs.
 RETURN_MODULES = {
-    MODULES / "dmpilot_notification_handler.py": dict(secrets="Secret values are masked.", type_option="type"),
-    MODULES / "dmpilot_notification_handlers.py": dict(secrets="Secret values are masked.", type_option="handlers[].type"),
-    MODULES / "dmpilot_notification_handler_info.py": dict(secrets="Secret values are masked unless O(reveal_secrets=true).", type_option="type"),
+    MODULES / "dmpilot_notification_handler.py": dict(secrets="Secret values are masked."),
+    MODULES / "dmpilot_notification_handler_info.py": dict(secrets="Secret values are masked unless O(reveal_secrets=true)."),
 }
 
 
@@ -282,19 +255,14 @@ argument_specs:
   main:
     short_description: Converge a list of dmpilot notification handlers
     description:
-      - One task of M(dmpilot.cloud.dmpilot_notification_handlers) on the controller (C(delegate_to=localhost)) converges
-        O(dmpilot_notification_handlers). It reads every handler with one request per 1,000, writes only what differs, and
-        verifies its writes with one read. A list that is already converged costs one request per 1,000 handlers.
-      - However many hosts the play targets, each handler is created once. Under the C(linear) strategy the task runs once
-        (C(run_once=true)). The C(free) strategy ignores C(run_once), so the task also has C(throttle=1). The hosts then run
-        it one after another, the first converges the list, and each of the others reads the list once and changes nothing.
-      - The inputs are the play's variables. The role sets no fact. It registers the module's result as
-        C(notification_handlers_result), whose handlers have their secrets masked.
-      - The connection inputs and O(dmpilot_update_strategy) that are set reach the module as its C(module_defaults), which
-        win over the C(group/dmpilot.cloud.dmpilot) defaults of C(module_defaults). Those left unset come from the group's
-        defaults, then from the E(DMPILOT_API_URL) and E(DMPILOT_API_KEY) environment variables, then from the module's own
-        defaults. C(module_defaults) set for M(dmpilot.cloud.dmpilot_notification_handlers) alone, rather than for the
-        group, do not apply to the role's task.
+      - Converges O(dmpilot_notification_handlers) with one task of M(dmpilot.cloud.dmpilot_notification_handlers) on the
+        controller (C(delegate_to=localhost)), once however many hosts the play targets, see
+        R(The role, %(guide)s.role).
+      - The connection inputs and O(dmpilot_update_strategy) that are set win over C(module_defaults). Those left unset
+        come from the C(group/dmpilot.cloud.dmpilot) defaults of C(module_defaults), then from E(DMPILOT_API_URL) and
+        E(DMPILOT_API_KEY), then from the module's defaults.
+        C(module_defaults) set for M(dmpilot.cloud.dmpilot_notification_handlers) alone do not apply to the role's task.
+      - The role sets no fact. It registers the module's result, secrets masked, as C(notification_handlers_result).
     author:
       - dmpilot.cloud developers (@dmpilot)
     options:
@@ -330,12 +298,10 @@ argument_specs:
 %(fields)s
       dmpilot_notification_handlers_purge:
         description:
-          - Delete every handler that no item of O(dmpilot_notification_handlers) names, as
-            O(dmpilot.cloud.dmpilot_notification_handlers#module:purge) does.
-          - That includes the handlers that other tasks, roles or people manage in the same account.
+          - Delete every handler that no item of O(dmpilot_notification_handlers) names, including those that other
+            tasks, roles or people manage, as O(dmpilot.cloud.dmpilot_notification_handlers#module:purge) does.
           - With no present item in O(dmpilot_notification_handlers), the role fails before any request, unless
             O(dmpilot_notification_handlers_delete_all=true).
-          - In check mode, the task shows what it would delete (with C(--diff)), and deletes nothing.
         type: bool
         default: false
       dmpilot_notification_handlers_delete_all:
@@ -347,7 +313,7 @@ argument_specs:
       dmpilot_update_strategy:
         description:
           - How to apply a change to an existing handler, as O(dmpilot.cloud.dmpilot_notification_handlers#module:update_strategy)
-            describes. V(auto) and V(recreate) may replace a handler, so that its id changes.
+            describes. V(auto) and V(recreate) may replace a handler, which gets a new id.
           - Left unset, C(module_defaults) or the module's default V(auto) applies.
         type: str
         choices: [auto, update, recreate]
@@ -405,7 +371,7 @@ def role_field_lines(table):
 
 
 def render_role_specs(table):
-    return ROLE_SPECS_HEAD % {"types": ", ".join(table.HANDLER_TYPES), "fields": "\n".join(role_field_lines(table))}
+    return ROLE_SPECS_HEAD % {"guide": GUIDE, "types": ", ".join(table.HANDLER_TYPES), "fields": "\n".join(role_field_lines(table))}
 
 
 def main():

@@ -15,13 +15,11 @@ class ModuleDocFragment(object):
 options: {}
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying the target.
+    description: Can run in check mode, and predicts the changes without making them.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    description: Returns what has changed, or would change in check mode.
   idempotent:
-    description:
-      - When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-      - This assumes that nothing else changed the handlers in between.
+    description: Run twice with the same arguments, the second run changes nothing.
 """
 
     # For the modules that only read. Use it together with the DOCUMENTATION part.
@@ -30,12 +28,8 @@ options: {}
 attributes:
   check_mode:
     support: full
-    details:
-      - This module only reads, so it runs the same in check mode.
   diff_mode:
     support: N/A
-    details:
-      - This module changes nothing.
   idempotent:
     support: full
 """
@@ -45,7 +39,7 @@ attributes:
 options: {}
 attributes:
   action_group:
-    description: Use C(group/dmpilot.cloud.dmpilot) in C(module_defaults) to set the connection options once.
+    description: Use C(group/dmpilot.cloud.dmpilot) in C(module_defaults).
     support: full
     membership:
       - dmpilot.cloud.dmpilot

@@ -15,50 +15,36 @@ class ModuleDocFragment(object):
 options:
   api_url:
     description:
-      - The root of the dmpilot API, with or without a trailing slash.
-      - Requests are never redirected, so that the API key goes nowhere else. A server that answers with a redirect (for
-        example from C(http://) to C(https://)) makes the task fail, naming where it points. Set O(api_url) to that.
-      - If not set, the value of the E(DMPILOT_API_URL) environment variable is used.
+      - The root of the dmpilot API, C(https://<host>/api) for a self-hosted server. If not set, E(DMPILOT_API_URL) is
+        used.
     type: str
     default: https://dmpilot.ru/api
   api_key:
     description:
-      - The API key of the dmpilot account, sent as a Bearer token.
-      - If not set, the value of the E(DMPILOT_API_KEY) environment variable is used.
-      - It is never shown in any output.
+      - The API key of the dmpilot account, never shown in any output. If not set, E(DMPILOT_API_KEY) is used.
     type: str
     required: true
   validate_certs:
     description:
       - Whether to check the TLS certificate of O(api_url).
-      - Set to V(false) only for a test server with a self-signed certificate.
     type: bool
     default: true
   timeout:
     description:
-      - Seconds to wait for each answer of the API, from 1 to 3600.
+      - Seconds to wait for each answer, from 1 to 3600.
     type: int
     default: 30
   retries:
     description:
-      - How many times to send a request again after a connection failure or a 5xx answer, from 0 to 100.
-      - Reads, updates and deletes are retried. A create is retried only when it cannot have reached the server,
-        so that a retry never creates a second handler.
+      - How many times to retry a request after a lost connection or a 5xx answer, from 0 to 100, see
+        R(Connecting, ansible_collections.dmpilot.cloud.docsite.connecting).
     type: int
     default: 3
   rate_limit_timeout:
     description:
-      - The most seconds that each request may spend waiting out the API's rate limit (HTTP 429), its waits added up. A task
-        of several requests may wait that long for each of them.
-      - The wait follows the C(X-RateLimit-Reset) header, or C(Retry-After), or an exponential backoff, plus up to a tenth
-        more at random, so that jobs sharing a key do not all wake at the same reset.
-      - When the limit is still reached after this time, the task fails. Once a task has created the replacement of a
-        handler, it waits up to 600 seconds to finish it (the old handler deleted), whatever this is. From 0 to 86400.
+      - Seconds that each request may wait out the rate limit (HTTP 429), from 0 to 86400.
     type: int
     default: 300
 requirements:
   - requests
-notes:
-  - The API calls run where the module runs, usually on the controller. In plays that target many hosts, use
-    C(delegate_to=localhost) and C(run_once=true), so that each handler is managed once.
 """

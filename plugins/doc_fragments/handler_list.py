@@ -16,169 +16,108 @@ class ModuleDocFragment(object):
 options:
   handlers:
     description:
-      - The wanted handlers, one item each. An item takes the options of M(dmpilot.cloud.dmpilot_notification_handler) but
-        O(update_strategy), which is set once for the list. Options left out of an item are not managed.
-      - Each item needs O(handlers[].name) or O(handlers[].id). It manages the handler with that id, or else the handler with
-        exactly that name. Two items that name the same handler, two items that end with the same name, and a name that
-        several handlers share, make the task fail before it writes anything.
-      - Every item is checked before the first request, and a wrong one fails the task naming its place in the list, such
-        as C(handlers[3]).
-      - A secret given in its masked form, C(********#) and a fingerprint, keeps the stored value. It is accepted where its
-        fingerprint matches the secret the handler stores. Where it does not, where the handler is to be created, or where a
-        value starts with C(********) in any other form, the task fails naming the option, and writes nothing, since a mask
-        is never sent.
-      - The form of a setting (an email address, a URL, a Telegram token or chat id) is checked only where it will be sent.
-        A value the server stores already is given back unchanged without a word, so an exported list is always accepted.
-      - M(dmpilot.cloud.dmpilot_notification_handler_info) returns the handlers of an account in the form of these items,
-        every secret masked, as RV(dmpilot.cloud.dmpilot_notification_handler_info#module:declaration). Given back as it is,
-        that list changes nothing. The fingerprints are keyed with the API key, so give it back with the same O(api_key).
+      - The wanted handlers, with the options of M(dmpilot.cloud.dmpilot_notification_handler) but O(update_strategy).
+        Options left out are not managed. M(dmpilot.cloud.dmpilot_notification_handler_info) exports an account in this
+        form, see R(the guide, ansible_collections.dmpilot.cloud.docsite.export).
     type: list
     elements: dict
     default: []
     suboptions:
       name:
         description:
-          - The name of the handler, compared exactly (a quote and its entity C(&#39;) or C(&#34;) are the same character).
-            A name with C(<), a NUL or blanks at its ends is refused where it would be sent, since the server would store another
-            name.
-          - Without O(handlers[].id), the handler is found by this name, and created when none has it.
-          - With O(handlers[].id), this is the wanted name, so a handler can be renamed. A name that another handler keeps is
-            refused.
-          - At most 128 characters as the server stores it.
+          - The exact name of the handler, see R(Names, ansible_collections.dmpilot.cloud.docsite.names).
+            With O(handlers[].id), the wanted name.
         type: str
       id:
         description:
-          - The id of the handler to manage.
-          - A handler is never created for an id. With O(handlers[].state=present) and no handler with this id, the task fails
-            before it writes anything. With O(handlers[].state=absent), a missing id is nothing to delete.
+          - The id of the handler. A handler is never created for an id, and a missing one fails a present item.
         type: int
       type:
         description:
-          - The type of the handler, that is where its alerts go. Required to create one.
-          - Changing the type of an existing handler needs all the settings of the new type.
-          - Each settings option says which type uses it. V(internal_notification) has no settings.
+          - Where the alerts go, required to create a handler. A type's settings options start with its name.
         type: str
         choices: [email, webhook, slack, discord, telegram, microsoft_teams, google_chat, x, internal_notification]
       enabled:
         description:
-          - Whether the handler sends alerts. Left out, a new handler is enabled and an existing one keeps its status.
-          - An email handler waiting for its owner to confirm the address counts as enabled, and cannot be disabled.
+          - Whether the handler sends alerts. Some servers cannot disable one, see
+            R(Disabling a handler, ansible_collections.dmpilot.cloud.docsite.disabling).
         type: bool
         aliases: [is_enabled]
       state:
         description:
-          - V(present) creates or updates the handler, V(absent) deletes it.
+          - Whether the handler should exist.
         type: str
         choices: [present, absent]
         default: present
       email:
         description:
           - The email address that receives the alerts.
-          - Used with O(handlers[].type=email). Left out, the stored value is kept.
         type: str
       webhook:
         description:
-          - The URL that receives the alerts as HTTP requests. It often carries a credential.
-          - Used with O(handlers[].type=webhook). Left out, the stored value is kept.
-          - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a
-            short fingerprint that changes when the value changes.
+          - The URL that receives the alerts as HTTP requests. It often carries a credential. It is a secret.
         type: str
         aliases:
           - webhook_url
       slack:
         description:
-          - The Slack incoming webhook URL.
-          - Used with O(handlers[].type=slack). Left out, the stored value is kept.
-          - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a
-            short fingerprint that changes when the value changes.
+          - The Slack incoming webhook URL. It is a secret.
         type: str
         aliases:
           - slack_webhook_url
       discord:
         description:
-          - The Discord webhook URL.
-          - Used with O(handlers[].type=discord). Left out, the stored value is kept.
-          - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a
-            short fingerprint that changes when the value changes.
+          - The Discord webhook URL. It is a secret.
         type: str
         aliases:
           - discord_webhook_url
       telegram:
         description:
-          - The Telegram bot API token, as C(123456789:ABC-DEF...).
-          - Used with O(handlers[].type=telegram). Left out, the stored value is kept.
-          - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a
-            short fingerprint that changes when the value changes.
+          - The Telegram bot API token, as C(123456789:ABC-DEF...). It is a secret.
         type: str
         aliases:
           - telegram_bot_token
       telegram_chat_id:
         description:
           - The Telegram chat id, a number (negative for groups) or C(@channelname).
-          - Used with O(handlers[].type=telegram). Left out, the stored value is kept.
         type: str
       microsoft_teams:
         description:
-          - The Microsoft Teams incoming webhook URL.
-          - Used with O(handlers[].type=microsoft_teams). Left out, the stored value is kept.
-          - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a
-            short fingerprint that changes when the value changes.
+          - The Microsoft Teams incoming webhook URL. It is a secret.
         type: str
         aliases:
           - microsoft_teams_webhook_url
       google_chat:
         description:
-          - The Google Chat incoming webhook URL.
-          - Used with O(handlers[].type=google_chat). Left out, the stored value is kept.
-          - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a
-            short fingerprint that changes when the value changes.
+          - The Google Chat incoming webhook URL. It is a secret.
         type: str
         aliases:
           - google_chat_webhook_url
       x_consumer_key:
         description:
-          - The X (Twitter) API consumer key.
-          - Used with O(handlers[].type=x). Left out, the stored value is kept.
-          - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a
-            short fingerprint that changes when the value changes.
+          - The X (Twitter) API consumer key. It is a secret.
         type: str
       x_consumer_secret:
         description:
-          - The X (Twitter) API consumer secret.
-          - Used with O(handlers[].type=x). Left out, the stored value is kept.
-          - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a
-            short fingerprint that changes when the value changes.
+          - The X (Twitter) API consumer secret. It is a secret.
         type: str
       x_access_token:
         description:
-          - The X (Twitter) API access token.
-          - Used with O(handlers[].type=x). Left out, the stored value is kept.
-          - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a
-            short fingerprint that changes when the value changes.
+          - The X (Twitter) API access token. It is a secret.
         type: str
       x_access_token_secret:
         description:
-          - The X (Twitter) API access token secret.
-          - Used with O(handlers[].type=x). Left out, the stored value is kept.
-          - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a
-            short fingerprint that changes when the value changes.
+          - The X (Twitter) API access token secret. It is a secret.
         type: str
   purge:
     description:
-      - Also delete every handler that no item of O(handlers) names, by id or by name.
-      - This deletes the handlers that other tasks, roles, people or tools manage in the same account. With O(purge=true),
-        O(handlers) must list every handler the account is to keep.
-      - With O(purge=true) and no item with O(handlers[].state=present), the task fails before sending any request, unless
-        O(delete_all_handlers=true).
-      - The throwaway handlers of the update probe (see O(update_strategy)) are never purged. The probe removes them.
+      - Also delete every handler that no item names, including those that other tasks, roles or people manage. See
+        R(Purge, ansible_collections.dmpilot.cloud.docsite.purge).
     type: bool
     default: false
   delete_all_handlers:
     description:
-      - Confirms that O(purge=true) with no present item in O(handlers) is meant to delete every handler of the account.
-      - Without it, such a task fails before sending any request, because an empty list is more often an empty or misspelt
-        variable than a wish.
-      - It changes nothing where O(purge=false), or where an item of O(handlers) is present.
+      - Lets O(purge=true) with no present item delete every handler, which otherwise fails the task.
     type: bool
     default: false
 """

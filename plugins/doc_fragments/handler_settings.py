@@ -17,93 +17,61 @@ options:
   email:
     description:
       - The email address that receives the alerts.
-      - Used with O(type=email). Left out, the stored value is kept.
     type: str
   webhook:
     description:
-      - The URL that receives the alerts as HTTP requests. It often carries a credential.
-      - Used with O(type=webhook). Left out, the stored value is kept.
-      - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a short
-        fingerprint that changes when the value changes.
+      - The URL that receives the alerts as HTTP requests. It often carries a credential. It is a secret.
     type: str
     aliases:
       - webhook_url
   slack:
     description:
-      - The Slack incoming webhook URL.
-      - Used with O(type=slack). Left out, the stored value is kept.
-      - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a short
-        fingerprint that changes when the value changes.
+      - The Slack incoming webhook URL. It is a secret.
     type: str
     aliases:
       - slack_webhook_url
   discord:
     description:
-      - The Discord webhook URL.
-      - Used with O(type=discord). Left out, the stored value is kept.
-      - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a short
-        fingerprint that changes when the value changes.
+      - The Discord webhook URL. It is a secret.
     type: str
     aliases:
       - discord_webhook_url
   telegram:
     description:
-      - The Telegram bot API token, as C(123456789:ABC-DEF...).
-      - Used with O(type=telegram). Left out, the stored value is kept.
-      - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a short
-        fingerprint that changes when the value changes.
+      - The Telegram bot API token, as C(123456789:ABC-DEF...). It is a secret.
     type: str
     aliases:
       - telegram_bot_token
   telegram_chat_id:
     description:
       - The Telegram chat id, a number (negative for groups) or C(@channelname).
-      - Used with O(type=telegram). Left out, the stored value is kept.
     type: str
   microsoft_teams:
     description:
-      - The Microsoft Teams incoming webhook URL.
-      - Used with O(type=microsoft_teams). Left out, the stored value is kept.
-      - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a short
-        fingerprint that changes when the value changes.
+      - The Microsoft Teams incoming webhook URL. It is a secret.
     type: str
     aliases:
       - microsoft_teams_webhook_url
   google_chat:
     description:
-      - The Google Chat incoming webhook URL.
-      - Used with O(type=google_chat). Left out, the stored value is kept.
-      - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a short
-        fingerprint that changes when the value changes.
+      - The Google Chat incoming webhook URL. It is a secret.
     type: str
     aliases:
       - google_chat_webhook_url
   x_consumer_key:
     description:
-      - The X (Twitter) API consumer key.
-      - Used with O(type=x). Left out, the stored value is kept.
-      - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a short
-        fingerprint that changes when the value changes.
+      - The X (Twitter) API consumer key. It is a secret.
     type: str
   x_consumer_secret:
     description:
-      - The X (Twitter) API consumer secret.
-      - Used with O(type=x). Left out, the stored value is kept.
-      - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a short
-        fingerprint that changes when the value changes.
+      - The X (Twitter) API consumer secret. It is a secret.
     type: str
   x_access_token:
     description:
-      - The X (Twitter) API access token.
-      - Used with O(type=x). Left out, the stored value is kept.
-      - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a short
-        fingerprint that changes when the value changes.
+      - The X (Twitter) API access token. It is a secret.
     type: str
   x_access_token_secret:
     description:
-      - The X (Twitter) API access token secret.
-      - Used with O(type=x). Left out, the stored value is kept.
-      - It is a secret, never shown in clear in any output. Returned values and diffs show C(********#) and a short
-        fingerprint that changes when the value changes.
+      - The X (Twitter) API access token secret. It is a secret.
     type: str
 """

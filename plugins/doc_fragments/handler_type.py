@@ -16,9 +16,7 @@ class ModuleDocFragment(object):
 options:
   type:
     description:
-      - The type of the handler, that is where its alerts go. Required to create one.
-      - Changing the type of an existing handler needs all the settings of the new type.
-      - Each settings option says which type uses it. V(internal_notification) has no settings.
+      - Where the alerts go, required to create a handler. A type's settings options start with its name.
     type: str
     choices: [email, webhook, slack, discord, telegram, microsoft_teams, google_chat, x, internal_notification]
 """

@@ -13,11 +13,10 @@ module: dmpilot_notification_handler_info
 short_description: List dmpilot notification handlers
 version_added: 0.1.0
 description:
-  - Lists the notification handlers of a dmpilot account, optionally filtered.
-  - Reads every handler with as few requests as the API allows, one per 1,000 handlers, or one request with O(id).
+  - Lists the notification handlers (alert channels) of a dmpilot account, with one request per 1,000 handlers.
   - Secret settings are masked unless O(reveal_secrets=true).
-  - RV(declaration) returns the same handlers in the form of the items of
-    O(dmpilot.cloud.dmpilot_notification_handlers#module:handlers), to bring an existing account under Ansible.
+  - RV(declaration) exports them as the list module takes them, see
+    R(Bringing an account under Ansible, ansible_collections.dmpilot.cloud.docsite.export).
 author:
   - dmpilot.cloud developers (@dmpilot)
 extends_documentation_fragment:
@@ -29,72 +28,43 @@ extends_documentation_fragment:
 options:
   id:
     description:
-      - Only the handler with this id, read with one request. The result is empty when there is none.
+      - Only the handler with this id, read with one request.
     type: int
   name:
     description:
-      - Only the handlers with exactly this name. Names need not be unique, so there may be several.
+      - Only the handlers with exactly this name.
     type: str
   enabled:
     description:
-      - Only the enabled handlers (V(true)) or only the disabled ones (V(false)).
-      - Handlers waiting for their email address to be confirmed count as enabled.
+      - Only the enabled handlers, or only the disabled ones. A handler whose email address awaits confirmation counts
+        as enabled.
     type: bool
   reveal_secrets:
     description:
-      - Return secret settings (tokens, webhook URLs, X keys) in clear.
-      - Use it with C(no_log=true) on the task, and keep the result out of logs.
-      - By default each secret is shown as C(********#) and a fingerprint that changes when the value changes.
+      - Return secret settings in clear. Put C(no_log=true) on the task.
     type: bool
     default: false
 seealso:
-  - module: dmpilot.cloud.dmpilot_notification_handler
   - module: dmpilot.cloud.dmpilot_notification_handlers
-    description: Takes RV(declaration) as its O(dmpilot.cloud.dmpilot_notification_handlers#module:handlers).
 """
 
 EXAMPLES = r"""
-- name: List every notification handler
-  dmpilot.cloud.dmpilot_notification_handler_info:
-    api_key: "{{ vault_dmpilot_api_key }}"
-  register: dmpilot
-
-- name: Show their names
-  ansible.builtin.debug:
-    msg: "{{ dmpilot.notification_handlers | map(attribute='name') | list }}"
-
-- name: Find the disabled Slack handlers
-  dmpilot.cloud.dmpilot_notification_handler_info:
-    api_key: "{{ vault_dmpilot_api_key }}"
-    type: slack
-    enabled: false
-  register: disabled_slack
-
-- name: Read one handler by id
-  dmpilot.cloud.dmpilot_notification_handler_info:
-    api_key: "{{ vault_dmpilot_api_key }}"
-    id: 42
-  register: handler_42
-
-# Bring an existing account under Ansible: declaration is a list that dmpilot.cloud.dmpilot_notification_handlers
-# (and the role dmpilot.cloud.notification_handlers) take as it is. Its secrets are masked, and a masked secret keeps
-# the stored value, so the file holds no secret and feeding it back changes nothing.
-- name: Export every handler as a declaration
+- name: Export the account's handlers
   dmpilot.cloud.dmpilot_notification_handler_info:
     api_key: "{{ vault_dmpilot_api_key }}"
   register: dmpilot_export
 
-- name: Make the directory of the vars file
+- name: Make the directory of the export
   ansible.builtin.file:
-    path: "{{ playbook_dir }}/group_vars/all"
+    path: "{{ playbook_dir }}/exported"
     state: directory
     mode: "0755"
   delegate_to: localhost
 
-- name: Write it to a vars file
+- name: Write them in the form of the list
   ansible.builtin.copy:
     content: "{{ {'dmpilot_notification_handlers': dmpilot_export.declaration} | to_nice_yaml(indent=2, sort_keys=false) }}"
-    dest: "{{ playbook_dir }}/group_vars/all/notification_handlers.yml"
+    dest: "{{ playbook_dir }}/exported/notification_handlers.yml"
     mode: "0644"
   delegate_to: localhost
 """
@@ -103,7 +73,6 @@ RETURN = r"""
 notification_handlers:
   description:
     - The handlers that match the filters, in id order.
-    - Secret settings are masked as C(********#) followed by a fingerprint, unless O(reveal_secrets=true).
   returned: success
   type: list
   elements: dict
@@ -112,76 +81,31 @@ notification_handlers:
     id:
       description: The id of the handler.
       type: int
-      returned: success
-      sample: 42
     name:
       description: The name of the handler.
       type: str
-      returned: success
-      sample: On-call Slack
     type:
-      description: The type of the handler, one of the choices of O(type).
+      description: The type of the handler.
       type: str
-      returned: success
-      sample: slack
     enabled:
-      description: Whether the handler sends alerts. True while an email address waits for confirmation.
+      description: Whether the handler sends alerts, true while its email address waits for confirmation.
       type: bool
-      returned: success
-      sample: true
     pending_confirmation:
-      description: Whether the handler waits for the owner of its email address to confirm it.
+      description: Whether it awaits email confirmation.
       type: bool
-      returned: success
-      sample: false
     settings:
-      description: The settings of the handler, by API field name. Secret values are masked unless O(reveal_secrets=true).
+      description: The settings, by API field name. Secret values are masked unless O(reveal_secrets=true).
       type: dict
-      returned: success
       sample: {"slack": "********#3f2a9c01b7de"}
     # END the fields of a handler, generated by tools/render_docs.py.
 declaration:
   description:
-    - The same handlers as RV(notification_handlers), in the form of the items of
-      O(dmpilot.cloud.dmpilot_notification_handlers#module:handlers) and of the list of the role
-      P(dmpilot.cloud.notification_handlers#role). Each item has the keys V(name), V(type) and V(enabled), then each
-      setting of the handler under its option name, such as V(email) or V(slack).
-    - Secret settings are masked as C(********#) followed by a fingerprint, unless O(reveal_secrets=true). Given to
-      M(dmpilot.cloud.dmpilot_notification_handlers) or M(dmpilot.cloud.dmpilot_notification_handler), a masked secret keeps
-      the stored value, where its fingerprint matches. So C(to_nice_yaml) of this list is a starting point for bringing an
-      existing account under Ansible. Such a file holds no secret, and changes nothing when it is given back as it is.
-    - The fingerprints are keyed with the API key, so give the list back with the same O(api_key).
-    - Items carry no id, except where several handlers share a name. Those items carry their
-      O(dmpilot.cloud.dmpilot_notification_handlers#module:handlers[].id) as well, so that the list is accepted as it is.
+    - The same handlers as items of O(dmpilot.cloud.dmpilot_notification_handlers#module:handlers), secrets masked unless
+      O(reveal_secrets=true). Given back with the same O(api_key), the list changes nothing.
   returned: success
   type: list
   elements: dict
-  sample:
-    - name: Ops email
-      type: email
-      enabled: true
-      email: ops@example.com
-    - name: On-call Slack
-      type: slack
-      enabled: true
-      slack: "********#3f2a9c01b7de"
-  contains:
-    id:
-      description: The id of the handler. Only in the items of handlers that share their name with another.
-      type: int
-      returned: where several handlers share the name
-    name:
-      description: The name of the handler.
-      type: str
-      returned: success
-    type:
-      description: The type of the handler.
-      type: str
-      returned: success
-    enabled:
-      description: Whether the handler sends alerts. True while an email address waits for confirmation.
-      type: bool
-      returned: success
+  sample: [{"name": "On-call Slack", "type": "slack", "enabled": true, "slack": "********#3f2a9c01b7de"}]
 """
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_info import run
