@@ -4,7 +4,7 @@ This is the field-by-field part of a handler's lifecycle (tests/integration/task
 every type, at the cost of a function call rather than of ansible-playbook tasks: the update sends the changed field
 alone, the diff shows it changed (a secret masked on both sides), the server stores it, and the same task again
 writes nothing. Through ansible-playbook, handler_types.yml changes the first field of each type: every type on the
-documented profile, five of them on the realistic one.
+documented profile, three of them on the realistic one.
 """
 
 import re
