@@ -35,6 +35,7 @@ author:
   - dmpilot.cloud developers (@dmpilot)
 extends_documentation_fragment:
   - dmpilot.cloud.connection
+  - dmpilot.cloud.connection.module
   - dmpilot.cloud.handler_type
   - dmpilot.cloud.handler_settings
   - dmpilot.cloud.update_strategy

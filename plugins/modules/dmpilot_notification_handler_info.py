@@ -22,6 +22,7 @@ author:
   - dmpilot.cloud developers (@dmpilot)
 extends_documentation_fragment:
   - dmpilot.cloud.connection
+  - dmpilot.cloud.connection.module
   - dmpilot.cloud.handler_type.info_filter
   - dmpilot.cloud.attributes
   - dmpilot.cloud.attributes.info_module

@@ -51,6 +51,7 @@ author:
   - dmpilot.cloud developers (@dmpilot)
 extends_documentation_fragment:
   - dmpilot.cloud.connection
+  - dmpilot.cloud.connection.module
   - dmpilot.cloud.handler_list
   - dmpilot.cloud.update_strategy
   - dmpilot.cloud.attributes
