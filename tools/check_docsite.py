@@ -5,9 +5,10 @@
 Per page: it loads with no console error and every same-site link resolves to a file (and its anchor). The module
 pages show every option: the settings fields of the table in plugins/module_utils/_handler_types.py (imported here,
 so a new type is checked in the browser as soon as it is in the table), the connection options and the module's own
-options, each type name among the choices of its type option; the role page shows every variable of
-roles/notification_handlers/meta/argument_specs.yml. The site's search finds telegram_chat_id. Screenshots of the
-list module's page and of the guide go to SITE/screenshots/.
+options, each type name among the choices of its type option; the lookup's page shows the connection options and its
+terms; the role page shows every variable of roles/notification_handlers/meta/argument_specs.yml. Both guides are in
+the site. The site's search finds telegram_chat_id. Screenshots of the list module's page and of the guide go to
+SITE/screenshots/.
 
 Chromium and its driver come from the system's packages (bindep.txt, profile test). Where they are missing, the
 check installs them with apt-get when it runs as root, as CI does, and otherwise stops and says what to install.
@@ -38,9 +39,11 @@ BIN = pathlib.Path(sys.executable).parent
 COLLECTION_PAGES = "collections/dmpilot/cloud/"
 LIST_MODULE = "dmpilot_notification_handlers"
 MODULES = ("dmpilot_notification_handler", "dmpilot_notification_handler_info", LIST_MODULE)
+LOOKUP = "notification_handler"
 ROLE = "notification_handlers"
 ROLE_SPECS = "roles/%s/meta/argument_specs.yml" % ROLE
 GUIDE_PAGE = COLLECTION_PAGES + "docsite/notification_handlers_guide.html"
+GUIDE_PAGES = (GUIDE_PAGE, COLLECTION_PAGES + "docsite/awx_guide.html")
 SEARCHED = "telegram_chat_id"
 # Where the table's settings fields sit in each page's option table (None: the module has none, its type option does).
 FIELDS_UNDER = {"dmpilot_notification_handler": "", "dmpilot_notification_handler_info": None, LIST_MODULE: "handlers/"}
@@ -100,11 +103,16 @@ def the_table(collections):
     return _handler_types, yaml.safe_load(Connection.DOCUMENTATION)["options"]
 
 
+def plugin_docs(collections, plugin_type, names):
+    """ansible-doc's JSON of the collection's plugins of a type, by full name."""
+    environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1")
+    return json.loads(subprocess.run([str(BIN / "ansible-doc"), "-t", plugin_type, "--json"] + ["dmpilot.cloud.%s" % name for name in names],
+                                     stdout=subprocess.PIPE, check=True, universal_newlines=True, env=environment).stdout)
+
+
 def expected_module_options(collections, table, connection_docs):
     """For each module, each option path the page must show, with where it comes from (for the failure message)."""
-    environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1")
-    docs = json.loads(subprocess.run([str(BIN / "ansible-doc"), "--json"] + ["dmpilot.cloud.%s" % module for module in MODULES],
-                                     stdout=subprocess.PIPE, check=True, universal_newlines=True, env=environment).stdout)
+    docs = plugin_docs(collections, "module", MODULES)
     connection = option_paths(connection_docs)
     expected = {}
     for module in MODULES:
@@ -114,6 +122,13 @@ def expected_module_options(collections, table, connection_docs):
             wanted.update((FIELDS_UNDER[module] + name, "the table in _handler_types.py") for name in table.FIELDS)
         expected[module] = wanted
     return expected
+
+
+def expected_lookup_options(collections, connection_docs):
+    docs = plugin_docs(collections, "lookup", [LOOKUP])["dmpilot.cloud.%s" % LOOKUP]["doc"]
+    wanted = dict((path, "its own docs (ansible-doc)") for path in option_paths(docs["options"]))
+    wanted.update((path, "the connection options (doc_fragments/connection.py)") for path in option_paths(connection_docs))
+    return wanted
 
 
 def expected_role_options(collections, table):
@@ -231,9 +246,11 @@ def check(site, collections):
     problems = []
     table, connection_docs = the_table(collections)
     module_options = expected_module_options(collections, table, connection_docs)
-    # Each page with an option table: the options it must show, and the option whose choices are the type names.
+    # Each page with an option table: the options it must show, and the option whose choices are the type names (the
+    # lookup has none).
     option_pages = dict((COLLECTION_PAGES + module + "_module.html", (module_options[module], (FIELDS_UNDER[module] or "") + "type")) for module in MODULES)
     option_pages[COLLECTION_PAGES + ROLE + "_role.html"] = (expected_role_options(collections, table), "main--dmpilot_notification_handlers/type")
+    option_pages[COLLECTION_PAGES + LOOKUP + "_lookup.html"] = (expected_lookup_options(collections, connection_docs), None)
     pages = sorted(str(path.relative_to(site.root)) for path in site.root.rglob("*.html"))
     for page in pages:
         for error in site.open(page):
@@ -247,9 +264,9 @@ def check(site, collections):
         problems.extend("%s: %s" % (page, problem) for problem in missing)
         choices = [choice.strip('"') for choice in shown.get(type_option, {}).get("choices", [])]
         problems.extend("%s: type %s (from the table in _handler_types.py) is not among the choices of %s" % (page, name, type_option)
-                        for name in table.TYPE_NAMES if name not in choices)
+                        for name in table.TYPE_NAMES if type_option is not None and name not in choices)
         print("check_docsite: %s shows %d options" % (page, len(shown)), flush=True)
-    for page in sorted(option_pages) + [GUIDE_PAGE]:
+    for page in sorted(option_pages) + list(GUIDE_PAGES):
         if page not in pages:
             problems.append("%s is not in the site" % page)
     # Before the search: Sphinx keeps the searched word and highlights it on the pages opened after.

@@ -29,7 +29,7 @@ BUILD = REPO / "build"
 COLLECTIONS = BUILD / "collections"
 SITE = BUILD / "docsite"
 COLLECTION = "dmpilot.cloud"
-GUIDE = "notification_handlers_guide"
+GUIDES = ("notification_handlers_guide", "awx_guide")
 BIN = pathlib.Path(sys.executable).parent
 
 # The labels of the Ansible docsite that antsibull-docs' pages refer to, with their pages and titles there. A page that
@@ -47,8 +47,9 @@ dmpilot.cloud
 =============
 
 The Ansible collection that manages the notification handlers of the dmpilot service through its REST API.
-Start with the :ref:`guide <ansible_collections.dmpilot.cloud.docsite.notification_handlers_guide>`; the
-:ref:`collection's page <plugins_in_dmpilot.cloud>` lists its modules and its role, and the
+Start with the :ref:`guide <ansible_collections.dmpilot.cloud.docsite.notification_handlers_guide>`, and
+:ref:`its AWX part <ansible_collections.dmpilot.cloud.docsite.awx_guide>` to run it from AWX or Automation Controller;
+the :ref:`collection's page <plugins_in_dmpilot.cloud>` lists its modules, its lookup and its role, and the
 :ref:`changelog <changelog_for_dmpilot.cloud>` what changed between releases.
 
 .. toctree::
@@ -72,13 +73,14 @@ def fail(message):
 
 
 def check_extra_docs(collection):
-    """The guide is published only if extra-docs.yml lists it: say so here rather than build a site without it."""
+    """A guide is published only if extra-docs.yml lists it: say so here rather than build a site without it."""
     extra_docs = collection / "docs" / "docsite" / "extra-docs.yml"
     if not extra_docs.is_file():
-        fail("%s is missing; it declares the guide docs/docsite/rst/%s.rst" % (extra_docs, GUIDE))
+        fail("%s is missing; it declares the guides docs/docsite/rst/%s.rst" % (extra_docs, ".rst, ".join(GUIDES)))
     listed = [entry for section in yaml.safe_load(extra_docs.read_text())["sections"] for entry in section.get("toctree", [])]
-    if GUIDE not in listed:
-        fail("%s does not list %s in a toctree, so the docsite would leave the guide out" % (extra_docs, GUIDE))
+    for guide in GUIDES:
+        if guide not in listed:
+            fail("%s does not list %s in a toctree, so the docsite would leave that guide out" % (extra_docs, guide))
 
 
 def write_inventory(path):

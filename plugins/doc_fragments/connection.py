@@ -9,8 +9,8 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The connection options every dmpilot.cloud module shares. Set them once for a play with
-    # module_defaults and the group/dmpilot.cloud.dmpilot action group.
+    # The connection options every dmpilot.cloud module and the lookup share. Modules take them once for a play from
+    # module_defaults and the group/dmpilot.cloud.dmpilot action group; the lookup from its arguments or the environment.
     DOCUMENTATION = r"""
 options:
   api_url:
@@ -47,4 +47,16 @@ options:
     default: 300
 requirements:
   - requests
+"""
+
+    # For the plugins, which read their options through Ansible's configuration, where a module reads the same
+    # environment variables through its argument spec's fallback. Use it together with the DOCUMENTATION part.
+    PLUGIN = r"""
+options:
+  api_url:
+    env:
+      - name: DMPILOT_API_URL
+  api_key:
+    env:
+      - name: DMPILOT_API_KEY
 """

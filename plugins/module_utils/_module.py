@@ -33,6 +33,8 @@ NUMBER_RANGES = {"timeout": (1, 3600), "retries": (0, 100), "rate_limit_timeout"
 HOST_LABEL = re.compile(r"^(?!-)[^.]{1,63}(?<!-)$")
 # What a header value can carry unchanged: visible ASCII, no blank inside.
 API_KEY_CHARACTERS = re.compile(r"^[\x21-\x7e]+$")
+# What the modules and the lookup say where no key was given.
+NO_API_KEY = "api_key is empty. Set api_key, or the DMPILOT_API_KEY environment variable, to the key of your dmpilot account."
 # The user:password@ part of a URL, with or without a scheme.
 URL_USERINFO = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/?#]*)@")
 
@@ -143,9 +145,6 @@ class DmpilotModule(AnsibleModule):
         message = connection_problem(self.params)
         if message:
             self.fail_json(msg=message)
-        for option, (minimum, maximum) in NUMBER_RANGES.items():
-            if not minimum <= self.params[option] <= maximum:
-                self.fail_json(msg="%s must be between %d and %d, not %d." % (option, minimum, maximum, self.params[option]))
 
     def settings_params(self):
         return dict((name, self.params[name]) for name in FIELDS)
@@ -161,7 +160,8 @@ def nul_options(value, option=""):
 
 
 def connection_problem(params):
-    """What is wrong with api_url or api_key, in words that show neither a password nor the key; None when nothing is."""
+    """What is wrong with the connection options (the modules' and the lookup's), in words that show neither a password
+    nor the key; None when nothing is."""
     api_url = params["api_url"] or ""
     parts = urlsplit(api_url)
     if parts.scheme not in ("http", "https") or not parts.netloc.rpartition("@")[2] or re.search(r"\s", api_url):
@@ -179,10 +179,13 @@ def connection_problem(params):
         return "api_url must be the root of the API, such as %s, without a query string or fragment." % DEFAULT_API_URL
     api_key = params["api_key"]
     if not api_key:
-        return "api_key is empty. Set api_key, or the DMPILOT_API_KEY environment variable, to the key of your dmpilot account."
+        return NO_API_KEY
     if not API_KEY_CHARACTERS.match(api_key):
         return ("api_key holds a character that cannot be sent in an HTTP header (a space, a line break, a control character "
                 "or a non-ASCII letter). An API key is printable ASCII: check how it was stored or pasted.")
+    for option, (minimum, maximum) in NUMBER_RANGES.items():
+        if params[option] is None or not minimum <= params[option] <= maximum:
+            return "%s must be between %d and %d, not %s." % (option, minimum, maximum, params[option])
     return None
 
 

@@ -1,14 +1,18 @@
 """The examples of the documentation, found where users read them, and each source's wrapped into one playbook.
 
 Sources: the ```yaml blocks of README.md, the `.. code-block:: yaml` (or yaml+jinja) blocks of the docsite guides, and
-the EXAMPLES string of every module. Nothing is copied: a new example, or a changed one, is run as it is written.
+the EXAMPLES string of every module and lookup. Nothing is copied: a new example, or a changed one, is run as it is
+written.
 
 Each block is, by its shape, one of:
 - plays (a list of mappings with `hosts`): run as they are; a group they name is mapped to localhost in the inventory;
 - tasks (a list of other mappings): the tasks of a play on localhost whose module_defaults give the API key;
 - vars (a mapping): a vars file, such as the list of handlers that the README keeps in group_vars/all, so it lands
   in group_vars/all beside the playbook and every play sees it;
-- requirements (a mapping of only `collections` and `roles`): an ansible-galaxy requirements file, not run.
+- requirements (a mapping of only `collections` and `roles`): an ansible-galaxy requirements file, not run;
+- credential type (a mapping with `inputs` and `injectors`): the AWX credential type the collection ships, not run;
+- controller (tasks of the awx.awx or ansible.controller collection): the setup of AWX or Automation Controller, which
+  the tests have neither, not run.
 """
 
 import ast
@@ -27,6 +31,9 @@ MODULE_DEFAULTS_GROUP = "group/dmpilot.cloud.dmpilot"
 # The variable the examples hold the API key in, as a reader keeps it in a vault.
 API_KEY_VARIABLE = "vault_dmpilot_api_key"
 REQUIREMENTS_KEYS = frozenset(("collections", "roles"))
+CONTROLLER_COLLECTIONS = ("awx.awx.", "ansible.controller.")
+# The kinds of example that are checked, not run (test_examples.py).
+NOT_RUN = ("requirements", "credential type", "controller")
 LOCAL_HOSTS = ("localhost", "all", "127.0.0.1")
 
 FENCED_YAML = re.compile(r"^(?P<indent>[ \t]*)```ya?ml[ \t]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.MULTILINE | re.DOTALL)
@@ -54,8 +61,12 @@ class Example:
 
 def kind_of(data):
     if isinstance(data, dict):
-        return "requirements" if set(data) <= REQUIREMENTS_KEYS else "vars"
+        if set(data) <= REQUIREMENTS_KEYS:
+            return "requirements"
+        return "credential type" if {"inputs", "injectors"} <= set(data) else "vars"
     if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
+        if any(key.startswith(CONTROLLER_COLLECTIONS) for item in data for key in item):
+            return "controller"
         return "plays" if all("hosts" in item for item in data) else "tasks"
     raise ValueError("an example is neither a play, a task list nor a vars file: %r" % (data,))
 
@@ -97,7 +108,7 @@ def _drop_leading_blanks(lines):
 
 
 def module_examples(path):
-    """The EXAMPLES string of a module, read from its source without importing it, as one block."""
+    """The EXAMPLES string of a module or a lookup, read from its source without importing it, as one block."""
     text = path.read_text(encoding="utf-8")
     source = path.relative_to(COLLECTION_ROOT).as_posix()
     for node in ast.parse(text).body:
@@ -107,11 +118,11 @@ def module_examples(path):
 
 
 def sources():
-    """Every source of examples, by name: the README, each docsite guide, each module."""
+    """Every source of examples, by name: the README, each docsite guide, each module and lookup."""
     found = {"README.md": lambda: markdown_examples(COLLECTION_ROOT / "README.md")}
     for guide in sorted((COLLECTION_ROOT / "docs" / "docsite" / "rst").glob("*.rst")):
         found[guide.relative_to(COLLECTION_ROOT).as_posix()] = lambda guide=guide: rst_examples(guide)
-    for module in sorted((COLLECTION_ROOT / "plugins" / "modules").glob("*.py")):
+    for module in sorted((COLLECTION_ROOT / "plugins" / "modules").glob("*.py")) + sorted((COLLECTION_ROOT / "plugins" / "lookup").glob("*.py")):
         found[module.relative_to(COLLECTION_ROOT).as_posix()] = lambda module=module: module_examples(module)
     return found
 
@@ -166,7 +177,7 @@ class ExamplePlaybook:
     """A source's examples, in their order, as one playbook, an inventory and group_vars in a directory of their own."""
 
     def __init__(self, examples, directory, api_url):
-        self.examples = [example for example in examples if example.kind != "requirements"]
+        self.examples = [example for example in examples if example.kind not in NOT_RUN]
         self.directory = pathlib.Path(directory)
         self.api_url = api_url
         self.playbook = self.directory / "examples.yml"

@@ -20,6 +20,9 @@ def test_a_playbook_runs_from_the_installed_tarball(simulator, tmp_path):
     listing = subprocess.run(["tar", "-tzf", str(tarball)], stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout.split()
     assert "plugins/modules/dmpilot_notification_handler.py" in listing
     assert "roles/notification_handlers/tasks/main.yml" in listing
+    assert "plugins/lookup/notification_handler.py" in listing
+    # The AWX credential type, which the guide reads from where the collection is installed.
+    assert "extensions/awx/credential_type.yml" in listing
     assert not [name for name in listing if name.startswith((".venv", "build/", "tests/output", ".git/"))]
 
     collections = tmp_path / "collections"
@@ -27,6 +30,7 @@ def test_a_playbook_runs_from_the_installed_tarball(simulator, tmp_path):
     galaxy("collection", "install", "--force", "-p", str(collections), str(tarball))
     installed = collections / "ansible_collections" / "dmpilot" / "cloud"
     assert (installed / "MANIFEST.json").exists()
+    assert (installed / "extensions" / "awx" / "credential_type.yml").read_text() == (REPO / "extensions" / "awx" / "credential_type.yml").read_text()
 
     simulator.reset("realistic", keys={CANARIES["api_key"]: 1})
     run = run_playbook(REPO / "tests" / "integration" / "role" / "converge.yml", simulator, "realistic", collections_path=collections,

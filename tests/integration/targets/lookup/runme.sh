@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# tests/integration/playbooks/lookup.yml in both simulator profiles (tests/integration/target.py).
+# From the collection's root, with the directory that holds ansible_collections/ (ansible-test's
+# ANSIBLE_COLLECTIONS_PATH) on PYTHONPATH; "$@" passes ansible-test's -v on.
+set -eu
+collections_path=${ANSIBLE_COLLECTIONS_PATH%%:*}
+cd "$collections_path/ansible_collections/dmpilot/cloud"
+export PYTHONPATH="$collections_path${PYTHONPATH:+:$PYTHONPATH}"
+exec python -m tests.integration.target lookup.yml "$@"
