@@ -478,7 +478,8 @@ class Judge:
     def predicted(self, check, real):
         """Where no fault fired, check mode predicts the real run: success, changed and diff; or it says, naming the
         handler, that it cannot tell."""
-        (check_result, check_failure, check_warnings), (real_result, real_failure, _warnings) = check, real
+        check_result, check_failure, check_warnings = check
+        real_result, real_failure = real[:2]
         doubt = [warning for warning in check_warnings if CANNOT_TELL in warning]
         if check_failure is not None:
             self.check(real_failure is not None, "check mode failed (%s) where the real run succeeded" % check_failure.get("msg"))
