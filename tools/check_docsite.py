@@ -124,6 +124,12 @@ def expected_module_options(collections, table, connection_docs):
     return expected
 
 
+def shown_title(path):
+    """The title an option's row shows: its name, but a lookup's positional terms, which antsibull-docs titles Terms."""
+    name = path.split("--")[-1].split("/")[-1]
+    return "Terms" if name == "_terms" else name
+
+
 def expected_lookup_options(collections, connection_docs):
     docs = plugin_docs(collections, "lookup", [LOOKUP])["dmpilot.cloud.%s" % LOOKUP]["doc"]
     wanted = dict((path, "its own docs (ansible-doc)") for path in option_paths(docs["options"]))
@@ -207,7 +213,7 @@ class Site:
             option = shown.get(path)
             if option is None:
                 problems.append("option %s (from %s) is not in the page's option table" % (path, source))
-            elif not option["shown"] or option["title"] != path.split("--")[-1].split("/")[-1]:
+            elif not option["shown"] or option["title"] != shown_title(path):
                 problems.append("option %s (from %s) is in the table but not shown by name (title %r)" % (path, source, option["title"]))
         return problems, shown
 

@@ -309,8 +309,8 @@ class HandlerWriter:
         mismatched = differences(expected, stored)
         if mismatched == ["enabled"] and stored["pending_confirmation"] and not expected["enabled"]:
             raise PendingConfirmation("Notification handler %d was %s, but the server kept it enabled: it is an email handler whose owner "
-                                      "has not confirmed the address yet, and the server keeps such a handler enabled whatever is sent "
-                                      "(rule 8). Ask the owner of the address to confirm it (the link in the confirmation email)."
+                                      "has not confirmed the address yet, and the server keeps such a handler enabled whatever is sent. "
+                                      "Ask the owner of the address to confirm it (the link in the confirmation email)."
                                       % (handler_id, done))
         if mismatched:
             raise HandlerStateFailure("Notification handler %d was %s, but the server did not store what was asked for: %s."
