@@ -85,7 +85,9 @@ def section_ids():
     return [(profile, section.name) for profile in PROFILES for section in transcript(profile)]
 
 
-@pytest.fixture(scope="module", params=list(PROFILES))
+# Function-scoped, as tests/unit/conftest.py asks: ansible-test runs each test in a fork that ends with os._exit(), where a
+# module-scoped simulator would never be stopped (one was left running for every test).
+@pytest.fixture(params=list(PROFILES))
 def started(request):
     with start_simulator(profile=request.param) as simulator:
         yield request.param, simulator
