@@ -18,6 +18,8 @@ PLAYBOOKS = REPO / "tests" / "integration" / "playbooks"
 # Where Python found the collection: build/collections in the repository, ansible-test's tree under ansible-test.
 SOURCE_COLLECTIONS = COLLECTIONS_PATH
 OUTPUT = REPO / "tests" / "output"
+# The configuration ansible-test gives the integration targets, for the playbooks that pytest runs too.
+ANSIBLE_CONFIG = REPO / "tests" / "integration" / "integration.cfg"
 SIMULATOR_LOOKUP = REPO / "tests" / "reliability" / "playbooks" / "lookup_plugins"
 
 
@@ -69,6 +71,7 @@ def ansible_command(name):
 def ansible_environment(collections_path=SOURCE_COLLECTIONS):
     env = dict(os.environ)
     env.update(
+        ANSIBLE_CONFIG=str(ANSIBLE_CONFIG),
         ANSIBLE_COLLECTIONS_PATH=str(collections_path),
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
