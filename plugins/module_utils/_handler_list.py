@@ -23,7 +23,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state impor
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
     InvalidHandler,
-    diff_view,
+    handler_diff,
     masked_handler,
     plain_form,
     same_name,
@@ -147,26 +147,24 @@ def matched_handler(item, current, by_id):
 
 
 def outcome(changes, current, salt):
-    """The result: the handlers after the run, what was created, updated, replaced and deleted, and the diff."""
+    """The result: the handlers after the run, what was created, updated, replaced and deleted, and a diff per handler."""
     after = dict((handler["id"], handler) for handler in current)
-    created, updated, replaced, deleted, already_gone, new = [], [], [], [], [], []
-    before_view, after_view = {}, {}
+    created, updated, replaced, deleted, already_gone, new, diffs = [], [], [], [], [], [], []
     for _label, change in changes:
         if not change.action:
             continue
         old = change.current
         stored = change.stored
-        # The handler as it was names the change, so that check mode and the real run show the same diff.
-        key = diff_key(old, stored)
+        # Each diff is named by the handler as it was, so that check mode, which knows no new id, and the real run show
+        # the same list.
+        diffs.append(handler_diff(old, stored, salt))
         if old is not None:
             after.pop(old["id"], None)
-            before_view[key] = diff_view(old, salt)
         if stored is not None:
             if stored["id"] is None:
                 new.append(stored)
             else:
                 after[stored["id"]] = stored
-            after_view[key] = diff_view(stored, salt)
         if change.action == "delete":
             (already_gone if change.already_gone else deleted).append(dict(id=old["id"], name=plain_form(old["name"])))
         elif old is None or (stored is not None and stored["id"] == old["id"]):
@@ -178,16 +176,8 @@ def outcome(changes, current, salt):
         changed=bool(created or updated or replaced or deleted),
         notification_handlers=[masked_handler(handler, salt) for handler in handlers],
         created=created, updated=updated, replaced=replaced, deleted=deleted, already_gone=already_gone,
-        diff=dict(before=before_view, after=after_view),
+        diff=diffs,
     )
-
-
-def diff_key(old, stored):
-    """How the diff names a change: by the handler as it was, name and id, or by its name and (new) for a create.
-
-    So check mode, which knows no new id, and the real run show the same keys.
-    """
-    return "%s (id %d)" % (plain_form(old["name"]), old["id"]) if old is not None else "%s (new)" % plain_form(stored["name"])
 
 
 def run(module):

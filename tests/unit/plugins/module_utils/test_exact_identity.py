@@ -200,9 +200,10 @@ def test_the_list_module_shows_every_name_plain_in_check_mode_and_in_the_real_ru
     assert checked_client.writes() == []
     for outcome in (checked, result):
         assert "&#" not in shown(outcome), shown(outcome)
-        assert sorted(outcome["diff"]["before"]) == ["O'Brien (id 2)", 'Say "bye" (id 3)', "Équipe d'astreinte (id 1)"]
-        assert sorted(outcome["diff"]["after"]) == ['Say "hi" (new)', "Équipe d'astreinte (id 1)"]
-        assert outcome["diff"]["after"]["Équipe d'astreinte (id 1)"]["name"] == "Équipe d'astreinte"
+        assert [(diff["before_header"], diff["after_header"]) for diff in outcome["diff"]] == [
+            ("Équipe d'astreinte (id 1)", "Équipe d'astreinte (id 1)"), ('Say "hi" (new)', 'Say "hi" (new)'),
+            ("O'Brien (id 2)", "O'Brien (id 2, deleted)"), ('Say "bye" (id 3)', 'Say "bye" (id 3, deleted)')]
+        assert outcome["diff"][0]["after"]["name"] == "Équipe d'astreinte"
         assert [entry["name"] for entry in outcome["created"]] == ['Say "hi"']
         assert [entry["name"] for entry in outcome["updated"] + outcome["replaced"]] == ["Équipe d'astreinte"]
         assert sorted(handler["name"] for handler in outcome["notification_handlers"]) == ['Say "hi"', "Équipe d'astreinte"]

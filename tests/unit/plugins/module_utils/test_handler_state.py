@@ -313,6 +313,8 @@ def test_create_is_one_create_and_a_read_back_by_name():
     assert result["diff"]["before"] == {}
     assert result["diff"]["after"]["name"] == "Ops"
     assert result["diff"]["after"]["enabled"] is True
+    # Headed as each diff of the list module is: the handler to create has no id yet.
+    assert (result["diff"]["before_header"], result["diff"]["after_header"]) == ("Ops (new)", "Ops (new)")
     # The secret is masked in what is returned.
     assert HOOK not in repr(result)
     assert result["notification_handler"]["settings"]["webhook"].startswith("********#")
@@ -1024,6 +1026,7 @@ def test_absent_deletes_the_handler_and_absent_of_nothing_does_nothing():
     state = new_state(client)
     result = state.absent(client.handler(handler_id))
     assert result["changed"] is True and result["diff"]["after"] == {} and result["diff"]["before"]["name"] == "Ops"
+    assert (result["diff"]["before_header"], result["diff"]["after_header"]) == ("Ops (id %d)" % handler_id, "Ops (id %d, deleted)" % handler_id)
     assert client.calls == [("delete_handler", handler_id)]
     assert state.absent(None)["changed"] is False
     assert client.calls == [("delete_handler", handler_id)]
