@@ -294,8 +294,8 @@ class DmpilotClient:
         except requests.exceptions.ConnectionError as exc:
             if is_name_unresolved(exc):
                 # Nothing was sent: any call may be tried again, in case the resolver failed for a moment.
-                raise transport_error(call, shown, "the host %s could not be resolved (%s)" % (urlsplit(url).hostname, short_reason(exc)),
-                                      True, "Check the host name in api_url, and this host's DNS.", "host_not_found")
+                raise transport_error(call, shown, "the host %s could not be resolved" % urlsplit(url).hostname, True,
+                                      "Check the host name in api_url, and this host's DNS.", "host_not_found")
             refused = is_connection_refused(exc)
             reason = "the connection was refused" if refused else "the connection was lost (%s)" % short_reason(exc)
             raise transport_error(call, shown, reason, refused or call.retry_safe,
