@@ -8,7 +8,6 @@ fail_json called, gives a reason of the table, and that the table has no reason 
 """
 
 import ast
-import pathlib
 
 import pytest
 
@@ -105,6 +104,8 @@ def server_failed_read(client):
     return single(client, name="Ops", type="webhook", webhook=HOOK)
 
 
+# Two items that would end with one name.
+TWO_ITEMS_ONE_NAME = [list_item(name="A", type="webhook", webhook=HOOK), list_item(id=1, name="A")]
 # (reason, the account's switches and handlers, what provokes it).
 PROVOKED = [
     ("invalid_option", seeded, lambda client: single(client, name="   ", type="webhook", webhook=HOOK)),
@@ -114,8 +115,7 @@ PROVOKED = [
     ("not_found", seeded, lambda client: single(client, id=42, name="Ops")),
     ("name_shared", lambda: seeded("Ops", "Ops"), lambda client: single(client, name="Ops", type="webhook", webhook=HOOK)),
     ("name_conflict", lambda: seeded("Ops", "Other"), lambda client: single(client, id=1, name="Other")),
-    ("name_conflict", seeded, lambda client: finished(list_module(client, [list_item(name="A", type="webhook", webhook=HOOK),
-                                                                          list_item(id=1, name="A")]), run_list)),
+    ("name_conflict", seeded, lambda client: finished(list_module(client, TWO_ITEMS_ONE_NAME), run_list)),
     ("id_name_mismatch", lambda: seeded("Ops"), lambda client: single(client, id=1, name="Other", state="absent")),
     ("would_delete_all", lambda: seeded("Ops"), lambda client: finished(list_module(client, [], purge=True), run_list)),
     ("cannot_disable", lambda: seeded("Ops", update_mode=MANGLED), lambda client: single(client, name="Ops", enabled=False)),

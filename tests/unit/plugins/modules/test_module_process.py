@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import TYPE_NAMES
 from tests.paths import ANSIBLE_PYTHONPATH, COLLECTION_ROOT, COLLECTIONS_PATH
 
 MODULES = COLLECTION_ROOT / "plugins" / "modules"
@@ -59,17 +60,15 @@ def test_bad_connection_options_fail_before_any_request(simulator, tmp_path, arg
 
 
 TYPO = {"name": "Ops Telegram", "type": "telgram", "telegram": "123456789:SECRET-token", "telegram_chat_id": "-100"}
+TYPES = ", ".join(TYPE_NAMES)
 
 
 @pytest.mark.parametrize("module, arguments, message", [
     # ansible-core's check of the choices would say neither the item nor the type meant.
     ("dmpilot_notification_handlers", {"handlers": [{"name": "Ops", "type": "email", "email": "ops@example.com"}, {"name": "Inbox"}, TYPO]},
-     "handlers[2].type of 'Ops Telegram' must be one of email, webhook, slack, discord, telegram, microsoft_teams, google_chat, x, "
-     "internal_notification, not 'telgram'. Did you mean telegram?"),
-    ("dmpilot_notification_handler", TYPO, "type must be one of email, webhook, slack, discord, telegram, microsoft_teams, google_chat, "
-     "x, internal_notification, not 'telgram'. Did you mean telegram?"),
-    ("dmpilot_notification_handler_info", {"type": "pager"}, "type must be one of email, webhook, slack, discord, telegram, "
-     "microsoft_teams, google_chat, x, internal_notification, not 'pager'."),
+     "handlers[2].type of 'Ops Telegram' must be one of %s, not 'telgram'. Did you mean telegram?" % TYPES),
+    ("dmpilot_notification_handler", TYPO, "type must be one of %s, not 'telgram'. Did you mean telegram?" % TYPES),
+    ("dmpilot_notification_handler_info", {"type": "pager"}, "type must be one of %s, not 'pager'." % TYPES),
     # ansible-core's check of a required option would not name the environment variable.
     ("dmpilot_notification_handler", {"name": "Ops", "api_key": None}, "api_key is missing or empty. Set api_key, or the DMPILOT_API_KEY "
      "environment variable, to the key of your dmpilot account."),
