@@ -153,7 +153,7 @@ class DmpilotModule(AnsibleModule):
         among the choices, a missing option, a wrong type), before our code runs: invalid_option, with our words where
         they say more (the item of a list, the closest type, DMPILOT_API_KEY)."""
         if "reason" not in kwargs:
-            msg = options_problem(self.params) or msg
+            msg = options_problem(getattr(self, "params", None) or {}) or msg
             kwargs["reason"] = "invalid_option"
         super(DmpilotModule, self).fail_json(msg=msg, **kwargs)
 
