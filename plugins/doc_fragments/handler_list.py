@@ -61,7 +61,7 @@ options:
           - webhook_url
       slack:
         description:
-          - The Slack incoming webhook URL. It is a secret.
+          - The Slack webhook URL. It is a secret.
         type: str
         aliases:
           - slack_webhook_url
@@ -83,13 +83,13 @@ options:
         type: str
       microsoft_teams:
         description:
-          - The Microsoft Teams incoming webhook URL. It is a secret.
+          - The Microsoft Teams webhook URL. It is a secret.
         type: str
         aliases:
           - microsoft_teams_webhook_url
       google_chat:
         description:
-          - The Google Chat incoming webhook URL. It is a secret.
+          - The Google Chat webhook URL. It is a secret.
         type: str
         aliases:
           - google_chat_webhook_url

@@ -21,6 +21,7 @@ import traceback
 
 from ansible.module_utils.six.moves.urllib.parse import urlsplit, urlunsplit
 
+from ansible_collections.dmpilot.cloud.plugins.module_utils._failures import Failure, is_connection_refused, is_name_unresolved, short_reason
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import address_confirmed, encode_form, normalize_handler
 
 try:
@@ -43,8 +44,7 @@ BACKOFF_MAX_WAIT = 30
 EPOCH_2001 = 978307200
 
 HINTS = {
-    401: "Check api_key (or DMPILOT_API_KEY). The server also answers 401 when it rejects the request itself: "
-         "a missing name or type, a type your plan does not allow, or your plan's limit of handlers.",
+    401: "Check api_key (or DMPILOT_API_KEY): the server answers 401 to a wrong key, or a key of a disabled account.",
     404: "No such notification handler for this API key: it was deleted, or it belongs to another account.",
     429: "The API allows a limited number of requests a minute. Raise rate_limit_timeout to wait longer, or run fewer tasks at once.",
     500: "The dmpilot server failed. Try again later.",
@@ -54,21 +54,28 @@ HTML_HINT = ("The server answered an HTML page, not the API. Check api_url: it s
 REDIRECT_HINT = ("Requests are never redirected, so that the API key goes to api_url and nowhere else: set api_url to the "
                  "address the server points to, if it is the dmpilot API.")
 JSON_HINT = "The server's answer is not the JSON the API documents. Check api_url, or try again later."
+# What else than a wrong key makes the server answer 401 to a write.
+REQUEST_REFUSED = "a missing name or type, a type your plan does not allow, or your plan's limit of handlers"
+# A write refused with 401 after the same key was accepted: the server refused the request itself, not the key.
+WRITE_REFUSED_HINT = "The server accepted api_key for this task's reads, so it refused the request itself: %s." % REQUEST_REFUSED
+# The reason of an HTTP error status, where the raise gives none (see REASONS in _failures.py).
+STATUS_REASONS = {401: "auth_failed", 404: "not_found", 429: "rate_limited"}
 CREATE_MAY_HAVE_HAPPENED = (" The create may have reached the server, so it was not retried: run the task again, "
                             "it finds a handler that was created by its name.")
 
 
-class DmpilotError(Exception):
-    """Any failure of an API call: status (None when no answer came), the server's title, and a hint."""
+class DmpilotError(Failure):
+    """Any failure of an API call: status (None when no answer came), the server's title, a hint; its reason, where the
+    raise gives none, is its HTTP status's."""
 
-    def __init__(self, message, status=None, title=None, hint=None, retryable=False):
+    def __init__(self, message, status=None, title=None, hint=None, retryable=False, reason=None):
         self.message = message
         self.status = status
         self.title = title
         self.hint = hint
         # True only for a failure that happened before the server could have acted on the request.
         self.retryable = retryable
-        super(DmpilotError, self).__init__(str(self))
+        super(DmpilotError, self).__init__(str(self), reason or status_reason(status))
 
     def __str__(self):
         text = self.message
@@ -106,6 +113,7 @@ class DmpilotClient:
         self.rate_limit_timeout = rate_limit_timeout
         self.sleep = sleep
         self.clock = clock or time.monotonic
+        self.key_accepted = False  # whether the server answered a request with success: a later 401 refuses the request, not the key
         self.rate_limited = 0  # the 429s this client met: other jobs share the key, and their writes settle slower
         self.confirmed_addresses = set()  # ids of email handlers the server shows as confirmed: a replacement waits again
         # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a Session's verify=False (psf/requests#3829).
@@ -140,7 +148,8 @@ class DmpilotClient:
             if handlers is not None:
                 return [handlers[handler_id] for handler_id in sorted(handlers)]
         raise DmpilotError("Could not list the notification handlers: the list changed while it was read, %d times in a row. "
-                           "Handlers are being created or deleted right now: run the task again once that is done." % LIST_ATTEMPTS)
+                           "Handlers are being created or deleted right now: run the task again once that is done." % LIST_ATTEMPTS,
+                           reason="list_changing")
 
     def read_pages(self, query):
         """(The handlers of every page by id, or None when the list's total changed between two pages; the pages read)."""
@@ -150,7 +159,7 @@ class DmpilotClient:
             answer = self.request(Call("GET", "/notification-handlers/", query=dict(query, page=page), what=LIST_WHAT))
             data = answer.get("data")
             if not isinstance(data, list):
-                raise DmpilotError("Could not list the notification handlers: the answer has no list of handlers", hint=JSON_HINT)
+                raise not_the_api("Could not list the notification handlers: the answer has no list of handlers")
             total = total_results(answer)
             if page == 1:
                 first_total = total
@@ -162,14 +171,14 @@ class DmpilotClient:
                 handlers.setdefault(handler["id"], handler)
             if not data or not self.has_next_page(answer, page):
                 return handlers, page
-        raise DmpilotError("Could not list the notification handlers: the server kept answering more than %d pages" % MAX_PAGES)
+        raise not_the_api("Could not list the notification handlers: the server kept answering more than %d pages" % MAX_PAGES, hint=None)
 
     def handler_of(self, raw, what):
         """The normalised handler of an answer, or a DmpilotError when the answer does not hold one."""
         try:
             handler = normalize_handler(raw)
         except (KeyError, TypeError, ValueError, AttributeError):
-            raise DmpilotError("Could not %s: the answer holds something that is not a notification handler" % what, hint=JSON_HINT)
+            raise not_the_api("Could not %s: the answer holds something that is not a notification handler" % what)
         if address_confirmed(raw):
             self.confirmed_addresses.add(handler["id"])
         return handler
@@ -203,7 +212,7 @@ class DmpilotClient:
         try:
             return int(data["id"])
         except (KeyError, TypeError, ValueError):
-            raise DmpilotError("Could not %s: the answer carries no handler id" % what, hint=JSON_HINT)
+            raise not_the_api("Could not %s: the answer carries no handler id" % what)
 
     def update_handler(self, handler_id, form):
         """Update only the fields given. Sending the same fields twice leaves the same handler, so it may be retried."""
@@ -219,7 +228,7 @@ class DmpilotClient:
     def data_of(answer, what):
         data = answer.get("data")
         if not isinstance(data, dict):
-            raise DmpilotError("Could not %s: the answer has no data" % what, hint=JSON_HINT)
+            raise not_the_api("Could not %s: the answer has no data" % what)
         return data
 
     # Sending, waiting and retrying.
@@ -274,84 +283,85 @@ class DmpilotClient:
         except requests.exceptions.SSLError as exc:
             raise transport_error(call, shown, "the TLS connection failed (%s)" % short_reason(exc), False,
                                   "The server's certificate is not trusted. Fix the certificate, or set validate_certs: false "
-                                  "for a test server with a self-signed certificate.")
+                                  "for a test server with a self-signed certificate.", "tls_failed")
         except requests.exceptions.ConnectTimeout:
             # Nothing was sent yet, so every call may be retried.
             raise transport_error(call, shown, "connecting timed out after %s seconds" % self.timeout, True,
-                                  "Check api_url and that this host can reach it.")
+                                  "Check api_url and that this host can reach it.", "timeout")
         except requests.exceptions.ReadTimeout:
             raise transport_error(call, shown, "no answer within timeout=%s seconds" % self.timeout, call.retry_safe,
-                                  "The server is slow or overloaded: raise timeout, or try again later.")
+                                  "The server is slow or overloaded: raise timeout, or try again later.", "timeout")
         except requests.exceptions.ConnectionError as exc:
+            if is_name_unresolved(exc):
+                # Nothing was sent: any call may be tried again, in case the resolver failed for a moment.
+                raise transport_error(call, shown, "the host %s could not be resolved" % urlsplit(url).hostname, True,
+                                      "Check the host name in api_url, and this host's DNS.", "host_not_found")
             refused = is_connection_refused(exc)
             reason = "the connection was refused" if refused else "the connection was lost (%s)" % short_reason(exc)
             raise transport_error(call, shown, reason, refused or call.retry_safe,
-                                  "Check api_url and that the dmpilot API is reachable from this host.")
+                                  "Check api_url and that the dmpilot API is reachable from this host.", "connection_failed")
         except requests.exceptions.RequestException as exc:
-            raise transport_error(call, shown, "the request failed (%s)" % short_reason(exc), False, "Check api_url.")
+            raise transport_error(call, shown, "the request failed (%s)" % short_reason(exc), False, "Check api_url.", "connection_failed")
         except (UnicodeError, ValueError, OverflowError) as exc:
             # What requests and the socket layer raise for a URL or a timeout they cannot take: said, never a traceback.
             raise transport_error(call, shown, "the request could not be sent (%s)" % short_reason(exc), True,
-                                  "Check api_url and timeout.")
+                                  "Check api_url and timeout.", "connection_failed")
 
     def decode(self, call, response):
         """The JSON answer of a response, or a DmpilotError that says what went wrong and what to do."""
         if 300 <= response.status_code < 400:
             location = response.headers.get("Location") or "nowhere"
-            raise DmpilotError("Could not %s: %s answered HTTP %d, a redirect to %s" % (
-                call.what, self.shown_url, response.status_code, redacted_url(location)), status=response.status_code,
-                hint=REDIRECT_HINT)
+            raise not_the_api("Could not %s: %s answered HTTP %d, a redirect to %s" % (
+                call.what, self.shown_url, response.status_code, redacted_url(location)), response.status_code, REDIRECT_HINT)
         text = response.text
         looks_like_html = "html" in response.headers.get("Content-Type", "").lower() or text.lstrip()[:1] == "<"
         if looks_like_html:
-            raise DmpilotError("Could not %s: HTTP %d with an HTML page from %s" % (call.what, response.status_code, self.shown_url),
-                               status=response.status_code, hint=HTML_HINT)
+            raise not_the_api("Could not %s: HTTP %d with an HTML page from %s" % (call.what, response.status_code, self.shown_url),
+                              response.status_code, HTML_HINT)
         if response.status_code >= 400:
+            refused_write = response.status_code == 401 and call.method != "GET" and self.key_accepted
             raise DmpilotError("Could not %s: HTTP %d" % (call.what, response.status_code), status=response.status_code,
-                               title=error_title(response), hint=status_hint(call, response.status_code))
+                               title=error_title(response), hint=WRITE_REFUSED_HINT if refused_write else status_hint(call, response.status_code),
+                               reason="server_refused" if refused_write else None)
+        self.key_accepted = True
         if not text.strip():
             if call.body_expected:
-                raise DmpilotError("Could not %s: HTTP %d with an empty body" % (call.what, response.status_code),
-                                   status=response.status_code, hint=JSON_HINT)
+                raise not_the_api("Could not %s: HTTP %d with an empty body" % (call.what, response.status_code), response.status_code)
             return {}
         try:
             answer = response.json()
         except ValueError:
-            raise DmpilotError("Could not %s: HTTP %d with a body that is not valid JSON" % (call.what, response.status_code),
-                               status=response.status_code, hint=JSON_HINT)
+            raise not_the_api("Could not %s: HTTP %d with a body that is not valid JSON" % (call.what, response.status_code), response.status_code)
         if not isinstance(answer, dict):
-            raise DmpilotError("Could not %s: the answer is not a JSON object" % call.what, status=response.status_code, hint=JSON_HINT)
+            raise not_the_api("Could not %s: the answer is not a JSON object" % call.what, response.status_code)
         return answer
 
 
-def transport_error(call, url, reason, retryable, hint):
+def not_the_api(message, status=None, hint=JSON_HINT):
+    """An answer that is not the API's: an HTML page, a redirect, or something the API does not document."""
+    return DmpilotError(message, status=status, hint=hint, reason="not_the_api")
+
+
+def transport_error(call, url, what_happened, retryable, hint, reason):
     """A failure with no HTTP answer. The URL is named; it never holds the API key, which travels in a header."""
     if not call.retry_safe and not retryable:
         hint += CREATE_MAY_HAVE_HAPPENED
-    return DmpilotError("Could not %s at %s: %s" % (call.what, url, reason), hint=hint, retryable=retryable)
-
-
-def is_connection_refused(exc):
-    """requests wraps urllib3's errors in several layers; the words survive all of them."""
-    return isinstance(exc, ConnectionRefusedError) or "refused" in str(exc).lower()
-
-
-def short_reason(exc):
-    """The words of the innermost error: requests wraps urllib3's errors, which wrap the socket's or the TLS layer's."""
-    for _layer in range(8):
-        inner = getattr(exc, "reason", None)
-        if not isinstance(inner, BaseException):
-            inner = next((arg for arg in reversed(exc.args) if isinstance(arg, BaseException)), None)
-        if inner is None:
-            break
-        exc = inner
-    return str(exc) or exc.__class__.__name__
+    return DmpilotError("Could not %s at %s: %s" % (call.what, url, what_happened), hint=hint, retryable=retryable, reason=reason)
 
 
 def status_hint(call, status):
     if status >= 500:
         return HINTS[500] + (CREATE_MAY_HAVE_HAPPENED if not call.retry_safe else "")
+    if status == 401 and call.method != "GET":
+        return HINTS[401] + " It also answers 401 to a write it refuses itself: %s." % REQUEST_REFUSED
     return HINTS.get(status, "The server refused the request.")
+
+
+def status_reason(status):
+    """The reason of an HTTP error status, or None for a status that is no error."""
+    if status is not None and status >= 400:
+        return STATUS_REASONS.get(status, "server_error" if status >= 500 else "server_refused")
+    return None
 
 
 def error_title(response):

@@ -48,6 +48,6 @@ def run(module):
     except DmpilotError as error:
         module.fail_json(msg=str(error), **error_details(error))
     handlers = [handler for handler in handlers if matches(handler, params)]
-    if not params["reveal_secrets"]:
-        handlers = [masked_handler(handler, module.salt) for handler in handlers]
+    # Names in their plain form (a quote, not its entity), secrets shown in clear only where asked.
+    handlers = [masked_handler(handler, module.salt, params["reveal_secrets"]) for handler in handlers]
     module.exit_json(changed=False, notification_handlers=handlers, declaration=declaration(handlers, account))

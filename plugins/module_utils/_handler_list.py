@@ -46,7 +46,7 @@ class Item:
             self.wanted = wanted_handler(options["name"], options["type"], options["enabled"],
                                          dict((name, options[name]) for name in FIELDS))
         except InvalidHandler as error:
-            raise InvalidHandler(self.say(str(error)))
+            raise InvalidHandler(self.say(str(error)), error.reason)
         self.present = options["state"] == "present"
 
     def say(self, message):
@@ -73,13 +73,14 @@ def checked_items(params):
             other = named.setdefault(stored_form(item.wanted["name"]), item)
             if other is not item and None in (other.options["id"], item.options["id"]):
                 raise InvalidHandler("%s and %s would both end with the name %r, and names must tell handlers apart. Nothing "
-                                     "was sent. Give each handler its own name." % (other.label, item.label, item.wanted["name"]))
+                                     "was sent. Give each handler its own name." % (other.label, item.label, item.wanted["name"]),
+                                     "name_conflict")
     if params["purge"] and not any(item.present for item in items) and not params["delete_all_handlers"]:
         raise InvalidHandler("purge: with purge true and no present handler in handlers (the role's dmpilot_notification_handlers), "
                              "every handler of the account would be "
                              "deleted. If that is what you want, also set delete_all_handlers: true (in the role: "
                              "dmpilot_notification_handlers_delete_all); otherwise check the list (an empty or misspelt variable "
-                             "gives no handlers).")
+                             "gives no handlers).", "would_delete_all")
     return items
 
 
@@ -93,14 +94,14 @@ def planned_changes(state, items, current, purge):
             handler = matched_handler(item, current, by_id)
             if handler is not None and handler["id"] in claimed:
                 raise HandlerStateFailure("%s and %s both manage notification handler %d. Give each handler once." % (
-                    claimed[handler["id"]], item.label, handler["id"]))
+                    claimed[handler["id"]], item.label, handler["id"]), "invalid_option")
             if handler is not None:
                 claimed[handler["id"]] = item.label
             if not item.present:
                 check_same_handler(item.options["id"], item.wanted.get("name"), handler)
             changes.append((item.label, state.plan(item.wanted, handler, item.options["state"])))
         except (InvalidHandler, HandlerStateFailure) as error:
-            raise HandlerStateFailure(item.say(str(error)))
+            raise HandlerStateFailure(item.say(str(error)), error.reason)
     if purge:
         kept = set(claimed)
         changes.extend(("purge", Change("delete", {}, current=handler)) for handler in current
@@ -126,14 +127,15 @@ def check_final_names(changes, current, absent_names=()):
         gone = [absent_label for absent_label, absent_name in absent_names if same_name(absent_name, name) or same_name(name, absent_name)]
         if gone:
             raise HandlerStateFailure("%s: %r is the name that %s wants no handler to have. Nothing was changed. Give one of the two "
-                                      "items another name." % (label, name, gone[0]))
+                                      "items another name." % (label, name, gone[0]), "name_conflict")
         others = [(other_key, other_label) for other_key, (other_label, other_name) in final.items()
                   if other_key != key and (same_name(name, other_name) or same_name(other_name, name))]
         if others:
             other_key, other_label = others[0]
             holder = other_label or "handler %d, which this task does not manage" % other_key
             raise HandlerStateFailure("%s: %r would also be the name of %s, and names must tell handlers apart. Nothing was changed. "
-                                      "Choose another name%s." % (label, name, holder, "" if other_label else ", or add that handler to the list"))
+                                      "Choose another name%s." % (label, name, holder, "" if other_label else ", or add that handler to the list"),
+                                      "name_conflict")
 
 
 def matched_handler(item, current, by_id):

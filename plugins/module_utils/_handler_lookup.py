@@ -16,14 +16,18 @@ __metaclass__ = type
 import re
 from collections.abc import Mapping
 
+from ansible_collections.dmpilot.cloud.plugins.module_utils._failures import Failure
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import MAX_NAME_LENGTH
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import masked_handler, plain_form, quoted_form, same_name, server_cleaned
 
 DIGITS = re.compile(r"^[0-9]+$")
 
 
-class LookupProblem(ValueError):
-    """Terms that name no handler, or several, or that are neither a name nor an id: the message names each."""
+class LookupProblem(Failure, ValueError):
+    """Terms that name no handler, or several, or that are neither a name nor an id: the message names each, and the reason
+    is the first one's."""
+
+    reason = "invalid_option"
 
 
 def checked_terms(terms):
@@ -93,13 +97,14 @@ def find_handlers(client, terms, salt):
     name exactly one handler."""
     terms = checked_terms(terms)
     found = read(client, terms)
-    handlers, problems = [], []
+    handlers, problems, reasons = [], [], []
     for term in terms:
         matches = [handler for handler in found if (handler["id"] == term if is_id(term) else same_name(term, handler["name"]))]
         if len(matches) == 1:
             handlers.append(masked_handler(matches[0], salt))
         elif problem_of(term, matches) not in problems:
             problems.append(problem_of(term, matches))
+            reasons.append("name_shared" if matches else "not_found")
     if problems:
-        raise LookupProblem(" ".join(problems))
+        raise LookupProblem(" ".join(problems), reasons[0])
     return handlers

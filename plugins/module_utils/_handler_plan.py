@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.dmpilot.cloud.plugins.module_utils._failures import Failure, guide_link
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
     changed_fields,
     check_creatable,
@@ -31,8 +32,8 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
 NOTHING_CHANGED = " Nothing was changed."
 
 
-class HandlerStateFailure(Exception):
-    """The task must fail with this message; nothing more needs saying."""
+class HandlerStateFailure(Failure):
+    """The task must fail with this message and reason; nothing more needs saying."""
 
 
 class Change:
@@ -110,7 +111,7 @@ def check_has_type(wanted, current):
     if current["type"] is None and "type" not in wanted and (wanted["settings"] or changed_fields(wanted, current)):
         raise HandlerStateFailure("type: notification handler %d (%r) has no type: an update of a server with the update bug emptied "
                                   "its type and settings. Give type and its settings to restore it.%s"
-                                  % (current["id"], plain_form(current["name"]), NOTHING_CHANGED))
+                                  % (current["id"], plain_form(current["name"]), NOTHING_CHANGED), "handler_broken")
 
 
 def check_can_disable(expected, current):
@@ -119,7 +120,7 @@ def check_can_disable(expected, current):
         raise HandlerStateFailure("enabled: notification handler %d (%r) cannot be disabled yet: it is an email handler whose owner has "
                                   "not confirmed the address, and the server keeps such a handler enabled whatever is sent. Ask the owner "
                                   "of the address to confirm it (the link in the confirmation email), then run the task again. "
-                                  "Nothing was changed." % (current["id"], current["name"]))
+                                  "Nothing was changed." % (current["id"], current["name"]), "pending_confirmation")
 
 
 def check_name_free(change, others):
@@ -129,21 +130,22 @@ def check_name_free(change, others):
                                   "names must tell handlers apart. Nothing was changed. Choose another name, or rename or delete "
                                   "handler %s first." % (change.current["id"], change.current["name"], change.expected["name"],
                                                          ", ".join(str(handler["id"]) for handler in others),
-                                                         others[0]["id"]))
+                                                         others[0]["id"]), "name_conflict")
 
 
 def check_same_handler(handler_id, name, current):
     """state=absent with both id and name: both must name the one handler, or nothing is deleted."""
     if handler_id is not None and name is not None and current is not None and not same_name(name, current["name"]):
         raise HandlerStateFailure("name: handler %d is named %r, not %r, so it was not deleted: id and name name two different "
-                                  "handlers. Give the id alone, or the name that handler has." % (handler_id, current["name"], name))
+                                  "handlers. Give the id alone, or the name that handler has." % (handler_id, current["name"], name),
+                                  "id_name_mismatch")
 
 
 # Which handler a name or an id gives.
 
 def no_such_id(handler_id):
     return HandlerStateFailure("id: no notification handler %d exists for this API key. The module never creates a handler for an id; "
-                               "remove id to create one by name." % handler_id)
+                               "remove id to create one by name." % handler_id, "not_found")
 
 
 def the_one_named(name, matches):
@@ -159,18 +161,17 @@ def the_one_named(name, matches):
             % (len(matches), plain_form(name), ", ".join(str(handler_id) for handler_id in ids), ids[0],
                "handler %d is" % newer[0] if len(newer) == 1 else "handlers %s are" % ", ".join(str(handler_id) for handler_id in newer),
                ids[0], "it" if len(newer) == 1 else "each",
-               " and ".join("a task with id: %d and state: absent" % handler_id for handler_id in newer)))
+               " and ".join("a task with id: %d and state: absent" % handler_id for handler_id in newer)), "name_shared")
     return matches[0] if matches else None
 
 
 # Check mode: what cannot be known without writing.
 
-# What check mode shows for a change that depends on how the server applies updates, by update_strategy.
-PREDICTION = {
-    "auto": "an update in place",
-    "update": "an update in place",
-    "recreate": "a replacement",
-}
+# What check mode says where the real run depends on how the server applies updates: the same words in every task, so
+# that ansible-playbook shows them once per run (it shows a warning once however many tasks give it).
+CHECK_MODE_CANNOT_TELL = ("Check mode does not run the update test, so it cannot tell what the real run will do where this dmpilot "
+                          "server ignores or breaks updates: replace a handler (a new id) instead of updating it, or refuse to "
+                          "disable one. See " + guide_link("dry-runs") + ".")
 
 
 def depends_on_update_mode(change, update_strategy):
@@ -184,15 +185,8 @@ def depends_on_update_mode(change, update_strategy):
 
 def predicted_without_update_mode(writes, update_strategy):
     """Check mode where the server's way with updates is not known yet: each change as update_strategy alone decides it,
-    and the warning that says what the real run may do instead (None where nothing depends on it)."""
+    and the warning that the real run may do otherwise (None where nothing depends on it)."""
     for change in writes:
         change.replaces = change.action == "update" and update_strategy == "recreate"
         change.mode_unknown = depends_on_update_mode(change, update_strategy)
-    unknown = ["%r (%s)" % (change.expected["name"], "new" if change.current is None else "id %d" % change.current["id"])
-               for change in writes if change.mode_unknown]
-    if not unknown:
-        return None
-    return ("Check mode does not test how this dmpilot server applies updates (a real run tests it first, on a throwaway "
-            "handler), so for %s it cannot tell what the real run will do: update in place and keep the id, replace the "
-            "handler with a new one (a new id), or, for a disabled handler, fail before writing, on a server that ignores "
-            "or breaks updates. The prediction shown is %s." % (", ".join(unknown), PREDICTION[update_strategy]))
+    return CHECK_MODE_CANNOT_TELL if any(change.mode_unknown for change in writes) else None

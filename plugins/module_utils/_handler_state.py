@@ -16,11 +16,10 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotError
+from ansible_collections.dmpilot.cloud.plugins.module_utils._failures import Failure
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_identity import KnownHandlers
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_plan import (
     NOTHING_CHANGED,
-    HandlerStateFailure,
     check_name_free,
     check_same_handler,
     no_such_id,
@@ -29,7 +28,6 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_plan import
 )
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_writer import HandlerWriter
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
-    InvalidHandler,
     diff_headers,
     diff_view,
     masked_handler,
@@ -148,7 +146,7 @@ def converge(module, work):
                          probe_cache=ProbeCache(module.client.api_url, module.params["api_key"]))
     try:
         result = work(state)
-    except (InvalidHandler, HandlerStateFailure, DmpilotError) as error:
+    except Failure as error:
         for warning in state.warnings:
             module.warn(warning)
         written, changed = state.failure_details()

@@ -27,7 +27,7 @@ HANDLER_TYPES = collections.OrderedDict([
         Field("webhook", "url", True, ("webhook_url",), "The URL that receives the alerts as HTTP requests. It often carries a credential."),
     )),
     ("slack", (
-        Field("slack", "url", True, ("slack_webhook_url",), "The Slack incoming webhook URL."),
+        Field("slack", "url", True, ("slack_webhook_url",), "The Slack webhook URL."),
     )),
     ("discord", (
         Field("discord", "url", True, ("discord_webhook_url",), "The Discord webhook URL."),
@@ -37,10 +37,10 @@ HANDLER_TYPES = collections.OrderedDict([
         Field("telegram_chat_id", "telegram_chat_id", False, (), "The Telegram chat id, a number (negative for groups) or C(@channelname)."),
     )),
     ("microsoft_teams", (
-        Field("microsoft_teams", "url", True, ("microsoft_teams_webhook_url",), "The Microsoft Teams incoming webhook URL."),
+        Field("microsoft_teams", "url", True, ("microsoft_teams_webhook_url",), "The Microsoft Teams webhook URL."),
     )),
     ("google_chat", (
-        Field("google_chat", "url", True, ("google_chat_webhook_url",), "The Google Chat incoming webhook URL."),
+        Field("google_chat", "url", True, ("google_chat_webhook_url",), "The Google Chat webhook URL."),
     )),
     ("x", (
         Field("x_consumer_key", "text", True, (), "The X (Twitter) API consumer key."),

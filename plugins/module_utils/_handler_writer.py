@@ -24,7 +24,13 @@ import time
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotError
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_plan import HandlerStateFailure, plan_change, predicted_without_update_mode
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import create_form, differences, plain_form, same_name
-from ansible_collections.dmpilot.cloud.plugins.module_utils._update_probe import CANNOT_DISABLE, REPLACED_BECAUSE, SERVER_DOES, ServerUpdates
+from ansible_collections.dmpilot.cloud.plugins.module_utils._update_probe import (
+    CANNOT_DISABLE,
+    REPLACED_BECAUSE,
+    SERVER_DOES,
+    SERVER_DOES_BRIEFLY,
+    ServerUpdates,
+)
 
 # How long, in seconds, the rest of a task waits out the rate limit once it has created a replacement (see apply()).
 REPLACEMENT_PATIENCE = 600
@@ -32,6 +38,8 @@ REPLACEMENT_PATIENCE = 600
 
 class PendingConfirmation(HandlerStateFailure):
     """The server keeps an email handler enabled until its owner confirms the address (rule 8)."""
+
+    reason = "pending_confirmation"
 
 
 class HandlerWriter:
@@ -85,12 +93,13 @@ class HandlerWriter:
                 except DmpilotError as error:
                     failures.append((change, error))
                 except HandlerStateFailure as refusal:
-                    refusals.append(str(refusal))
+                    refusals.append(refusal)
         for change in writes:
             if change.action == "delete":
                 change.already_gone = not self.delete(change.current["id"], change.current["name"], gone_ok=True)
         if failures or refusals:
-            raise HandlerStateFailure(" ".join(refusals + ([replaced_but_kept(failures)] if failures else [])))
+            raise HandlerStateFailure(" ".join([str(refusal) for refusal in refusals] + ([replaced_but_kept(failures)] if failures else [])),
+                                      "replaced_but_kept" if failures else refusals[0].reason)
         return changes
 
     def decide(self, writes):
@@ -179,7 +188,8 @@ class HandlerWriter:
                     "so changing it means replacing it, and the replacement, handler %d, waits for the owner to confirm the "
                     "address again: no alert would reach it until then. So handler %d was kept as it is. Set update_strategy: "
                     "recreate to replace it all the same (the owner then confirms the address again), or change it in dmpilot's "
-                    "web interface." % (current["id"], current["name"], SERVER_DOES[self.updates.mode], new_id, current["id"])))
+                    "web interface." % (current["id"], current["name"], SERVER_DOES[self.updates.mode], new_id, current["id"]),
+                    "confirmed_email"))
             self.warnings.append("Notification handler %r was replaced by handler %d, which waits for the owner of %s to confirm the "
                                  "address again: no alert reaches it until then." % (change.stored["name"], new_id,
                                                                                      change.stored["settings"].get("email")))
@@ -198,11 +208,12 @@ class HandlerWriter:
             return False
         if not change.expected["enabled"] and current["enabled"]:
             raise HandlerStateFailure("enabled: notification handler %d (%r) cannot be disabled: %s Nothing was changed."
-                                      % (current["id"], current["name"], CANNOT_DISABLE % SERVER_DOES[self.updates.mode]))
+                                      % (current["id"], current["name"], CANNOT_DISABLE % SERVER_DOES_BRIEFLY[self.updates.mode]),
+                                      "cannot_disable")
         if self.update_strategy == "update":
             raise HandlerStateFailure("update_strategy=update, but this dmpilot server %s. So nothing was sent to notification handler "
                                       "%d (%r). Set update_strategy: auto (or recreate) to replace it with a new handler instead."
-                                      % (SERVER_DOES[self.updates.mode], current["id"], current["name"]))
+                                      % (SERVER_DOES[self.updates.mode], current["id"], current["name"]), "server_breaks_updates")
         if current["id"] in self.client.confirmed_addresses and change.expected["type"] == "email" \
                 and change.expected["settings"].get("email") == current["settings"].get("email"):
             # Known before writing (the server shows the address confirmed): a replacement would mail its owner for nothing.
@@ -211,7 +222,7 @@ class HandlerWriter:
                 "changing it means replacing it, and the server would put the replacement's address on confirmation again "
                 "(a confirmation mail, and no alert until the owner confirms). Nothing was changed. Set update_strategy: recreate "
                 "to replace it all the same, or change it in dmpilot's web interface."
-                % (current["id"], current["name"], SERVER_DOES[self.updates.mode]))
+                % (current["id"], current["name"], SERVER_DOES[self.updates.mode]), "confirmed_email")
         return True
 
     def check_can_create_disabled(self, expected, replaced=None):
@@ -226,9 +237,9 @@ class HandlerWriter:
                                       "server %s. A replacement is created enabled (the API ignores is_enabled on create), and this "
                                       "server cannot disable it. Nothing was changed. Set enabled: true to replace it with an enabled "
                                       "handler, or change it in dmpilot's web interface."
-                                      % (replaced["id"], replaced["name"], SERVER_DOES[self.updates.mode]))
+                                      % (replaced["id"], replaced["name"], SERVER_DOES[self.updates.mode]), "cannot_disable")
         raise HandlerStateFailure("enabled: %r cannot be created disabled: %s Nothing was changed."
-                                  % (expected["name"], CANNOT_DISABLE % SERVER_DOES[self.updates.mode]))
+                                  % (expected["name"], CANNOT_DISABLE % SERVER_DOES_BRIEFLY[self.updates.mode]), "cannot_disable")
 
     def create(self, expected, replacing=None):
         """Create a handler. The API ignores is_enabled on create, so a disabled one is created, then disabled."""
@@ -288,7 +299,7 @@ class HandlerWriter:
         except PendingConfirmation as failure:
             if keep_pending:
                 raise HandlerStateFailure("%s It was kept, enabled and waiting for that confirmation: once the owner confirms, the next "
-                                          "run disables it." % failure)
+                                          "run disables it." % failure, failure.reason)
             return self.delete_again(new_id, expected, failure)
         except HandlerStateFailure as failure:
             return self.delete_again(new_id, expected, failure)
@@ -298,14 +309,15 @@ class HandlerWriter:
         try:
             deleted = self.delete(new_id, expected["name"], gone_ok=True)
         except DmpilotError as error:
-            raise HandlerStateFailure("%s Deleting it again failed too (%s): delete handler %d yourself." % (failure, error, new_id))
-        raise HandlerStateFailure("%s It was deleted again." % failure if deleted else str(failure))
+            raise HandlerStateFailure("%s Deleting it again failed too (%s): delete handler %d yourself." % (failure, error, new_id),
+                                      failure.reason)
+        raise HandlerStateFailure("%s It was deleted again." % failure if deleted else str(failure), failure.reason)
 
     def verified(self, handler_id, stored, expected, done):
         """Fail, naming the fields, when the server stored something else than what was asked for."""
         if stored is None:
             raise HandlerStateFailure("Notification handler %d was %s, but reading it back answered 404: it was deleted meanwhile, "
-                                      "by another run or by hand." % (handler_id, done))
+                                      "by another run or by hand." % (handler_id, done), "deleted_meanwhile")
         mismatched = differences(expected, stored)
         if mismatched == ["enabled"] and stored["pending_confirmation"] and not expected["enabled"]:
             raise PendingConfirmation("Notification handler %d was %s, but the server kept it enabled: it is an email handler whose owner "
@@ -314,7 +326,7 @@ class HandlerWriter:
                                       % (handler_id, done))
         if mismatched:
             raise HandlerStateFailure("Notification handler %d was %s, but the server did not store what was asked for: %s."
-                                      % (handler_id, done, ", ".join(mismatched)))
+                                      % (handler_id, done, ", ".join(mismatched)), "not_stored_as_sent")
         return stored
 
     def updates_are_faithful(self):

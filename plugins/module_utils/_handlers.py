@@ -18,11 +18,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
+import difflib
 import hashlib
 import hmac
 import json
 import re
 
+from ansible_collections.dmpilot.cloud.plugins.module_utils._failures import Failure
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import (
     FIELD_TYPE,
     FIELDS,
@@ -57,8 +59,10 @@ QUOTE_ENTITIES = (("'", "&#39;"), ('"', "&#34;"))
 PHP_BLANKS = " \t\n\r\x00\x0b"
 
 
-class InvalidHandler(ValueError):
+class InvalidHandler(Failure, ValueError):
     """A wanted handler that the server would reject or store differently. Raised before any request."""
+
+    reason = "invalid_option"
 
 
 def enabled_level(value):
@@ -208,7 +212,7 @@ def wanted_handler(name=None, handler_type=None, enabled=None, settings=None):
         wanted["name"] = checked_name(name)
     if handler_type is not None:
         if handler_type not in HANDLER_TYPES:
-            raise InvalidHandler("type must be one of %s, not %r." % (", ".join(HANDLER_TYPES), handler_type))
+            raise InvalidHandler(unknown_type("type", handler_type))
         wanted["type"] = handler_type
     if enabled is not None:
         wanted["enabled"] = bool(enabled)
@@ -229,6 +233,13 @@ def wanted_handler(name=None, handler_type=None, enabled=None, settings=None):
         check_fields_belong(wanted_settings, handler_type)
     wanted["settings"] = wanted_settings
     return wanted
+
+
+def unknown_type(option, value):
+    """What the type option (handlers[2].type for an item) says of a value that is no type, with the closest type."""
+    closest = difflib.get_close_matches(str(value), list(HANDLER_TYPES), n=1)
+    suggestion = " Did you mean %s?" % closest[0] if closest else ""
+    return "%s must be one of %s, not %r.%s" % (option, ", ".join(HANDLER_TYPES), value, suggestion)
 
 
 def checked_mask(option, value):
@@ -274,13 +285,14 @@ def resolve_masked_secrets(wanted, current, salt):
     for name in masked:
         if current is None:
             raise InvalidHandler("%s is given masked (%s#...), which keeps a stored secret, but this handler is to be created: "
-                                 "give the secret itself." % (option_label(name), MASK))
+                                 "give the secret itself." % (option_label(name), MASK), "masked_value_unknown")
         stored = current["settings"].get(name) if wanted.get("type", current["type"]) == current["type"] else None
         if not isinstance(stored, str) or mask_secret(stored, salt) != settings[name]:
             raise InvalidHandler("%s is given masked (%s#...), but the mask does not match the secret that handler %d stores: give the "
                                  "secret itself to change it, or the mask that the info module returns now to keep it. Masks are "
-                                 "fingerprints keyed with the API key: a mask exported with another api_key never matches."
-                                 % (option_label(name), MASK, current["id"]))
+                                 "fingerprints keyed with the API key, so after a new api_key, export the handlers again with it "
+                                 "(dmpilot_notification_handler_info), or give the secrets in clear once."
+                                 % (option_label(name), MASK, current["id"]), "masked_value_unknown")
         settings[name] = stored
     return dict(wanted, settings=settings)
 
@@ -288,9 +300,9 @@ def resolve_masked_secrets(wanted, current, salt):
 def check_fields_belong(settings, handler_type):
     foreign = sorted(name for name in settings if FIELD_TYPE[name] != handler_type)
     if foreign:
-        raise InvalidHandler("%s %s not a setting of type %s (%s belongs to type %s). A %s handler takes: %s." % (
+        raise InvalidHandler("%s %s not a setting of type %s (%s belongs to type %s). %s %s handler takes: %s." % (
             ", ".join(foreign), "is" if len(foreign) == 1 else "are", handler_type, foreign[0], FIELD_TYPE[foreign[0]],
-            handler_type, ", ".join(field_names(handler_type)) or "no settings"))
+            "An" if handler_type[0] in "aeiou" else "A", handler_type, ", ".join(field_names(handler_type)) or "no settings"))
 
 
 def check_complete(settings, handler_type, action):
@@ -380,17 +392,20 @@ def mask_secret(value, salt):
 
 
 def masked_settings(settings, salt):
-    return dict((name, mask_secret(value, salt) if name in SECRET_FIELDS and isinstance(value, str) else value)
+    """Each secret masked; an empty one stays "" (the server stores a missing setting so, rule 10): a channel that cannot
+    work must not look configured."""
+    return dict((name, mask_secret(value, salt) if name in SECRET_FIELDS and isinstance(value, str) and value else value)
                 for name, value in settings.items())
 
 
-def masked_handler(handler, salt):
-    """A copy of a handler that is safe to return or print: each secret setting masked, the name in its plain form."""
+def masked_handler(handler, salt, reveal_secrets=False):
+    """A copy of a handler that is safe to return or print: each secret setting masked (unless reveal_secrets), the name in
+    its plain form."""
     if not handler:
         return {}
     masked = dict(handler)
     masked["name"] = plain_form(handler.get("name"))
-    masked["settings"] = masked_settings(handler.get("settings", {}), salt)
+    masked["settings"] = dict(handler.get("settings", {})) if reveal_secrets else masked_settings(handler.get("settings", {}), salt)
     return masked
 
 

@@ -21,8 +21,9 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._client import (
     DmpilotError,
     redacted_url,
 )
+from ansible_collections.dmpilot.cloud.plugins.module_utils._failures import Failure
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, TYPE_NAMES
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import MASKED_VALUE
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import MASKED_VALUE, unknown_type
 from ansible_collections.dmpilot.cloud.plugins.module_utils._name_search import NameSearchClient
 
 UPDATE_STRATEGIES = ["auto", "update", "recreate"]
@@ -34,7 +35,7 @@ HOST_LABEL = re.compile(r"^(?!-)[^.]{1,63}(?<!-)$")
 # What a header value can carry unchanged: visible ASCII, no blank inside.
 API_KEY_CHARACTERS = re.compile(r"^[\x21-\x7e]+$")
 # What the modules and the lookup say where no key was given.
-NO_API_KEY = "api_key is empty. Set api_key, or the DMPILOT_API_KEY environment variable, to the key of your dmpilot account."
+NO_API_KEY = "api_key is missing or empty. Set api_key, or the DMPILOT_API_KEY environment variable, to the key of your dmpilot account."
 # The user:password@ part of a URL, with or without a scheme.
 URL_USERINFO = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/?#]*)@")
 
@@ -106,7 +107,7 @@ class DmpilotModule(AnsibleModule):
         self.no_log_values = set(value for value in self.no_log_values if not MASKED_VALUE.match(value))
         self.hide_connection_secrets()
         if not HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+            self.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR, reason="missing_requirement")
         self.check_connection_options()
         # The API key salts the secrets' fingerprints: stable for one account, unguessable without its key.
         self.salt = self.params["api_key"]
@@ -122,7 +123,8 @@ class DmpilotModule(AnsibleModule):
     def _log_invocation(self):
         """Refuse a NUL character, naming the option, before Ansible logs the invocation: syslog cannot take one."""
         for option, value in nul_options(self.params):
-            self.fail_json(msg="%s must not contain a NUL character (\\x00): no server field can store one. Remove it." % option)
+            self.fail_json(msg="%s must not contain a NUL character (\\x00): no server field can store one. Remove it." % option,
+                           reason="invalid_option")
         super(DmpilotModule, self)._log_invocation()
 
     def hide_connection_secrets(self):
@@ -144,7 +146,16 @@ class DmpilotModule(AnsibleModule):
         """Fail, naming the option and showing nothing secret, on connection options that cannot work."""
         message = connection_problem(self.params)
         if message:
-            self.fail_json(msg=message)
+            self.fail_json(msg=message, reason="invalid_option")
+
+    def fail_json(self, msg, **kwargs):
+        """Fail with a reason. Our code gives one; a failure without is ansible-core's own check of the options (a value not
+        among the choices, a missing option, a wrong type), before our code runs: invalid_option, with our words where
+        they say more (the item of a list, the closest type, DMPILOT_API_KEY)."""
+        if "reason" not in kwargs:
+            msg = options_problem(getattr(self, "params", None) or {}) or msg
+            kwargs["reason"] = "invalid_option"
+        super(DmpilotModule, self).fail_json(msg=msg, **kwargs)
 
     def settings_params(self):
         return dict((name, self.params[name]) for name in FIELDS)
@@ -200,8 +211,25 @@ def valid_host(host):
     return len(host) <= 253 and all(HOST_LABEL.match(label) for label in host.rstrip(".").split("."))
 
 
+def options_problem(params):
+    """What ansible-core's check of the options would say less well, or None: a missing api_key (without
+    DMPILOT_API_KEY), and a type that is no type, named with its item in a list, with the closest type."""
+    if params.get("api_key") is None:
+        return NO_API_KEY
+    items = params.get("handlers") if isinstance(params.get("handlers"), list) else []
+    typed = [("type", params)] + [("handlers[%d].type" % index, item) for index, item in enumerate(items) if isinstance(item, dict)]
+    for option, options in typed:
+        value = options.get("type")
+        if value is not None and value not in TYPE_NAMES:
+            named = " of %r" % options["name"] if isinstance(options.get("name"), str) and option != "type" else ""
+            return unknown_type(option + named, value)
+    return None
+
+
 def error_details(error):
-    """The parts of an API failure a playbook may want to act on, beside the message."""
+    """What a failure returns beside its message: its reason, and for an API failure the HTTP status and the server's
+    words (the hint is in the message)."""
+    details = dict(reason=error.reason) if isinstance(error, Failure) else {}
     if isinstance(error, DmpilotError):
-        return dict(status=error.status, server_message=error.title, hint=error.hint)
-    return {}
+        details.update(status=error.status, server_message=error.title)
+    return details

@@ -26,6 +26,7 @@ import tempfile
 import time
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotError
+from ansible_collections.dmpilot.cloud.plugins.module_utils._failures import guide_link
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_plan import NOTHING_CHANGED, HandlerStateFailure
 
 # The throwaway handler of the update probe: a type that sends nothing and mails nobody, and a name that says what it is.
@@ -57,8 +58,10 @@ REPLACED_BECAUSE = {
     IGNORED: "this server ignores updates (it stores none of them)",
     MANGLED: "this server cannot update a handler in place without emptying its type and settings",
 }
-CANNOT_DISABLE = ("this dmpilot server cannot disable a handler through its API: it %s, and the API creates every handler enabled. "
-                  "Disable the handler in dmpilot's web interface, or leave enabled unset (or true).")
+# What a refusal to disable says the server does, briefly: the guide's section tells the rest.
+SERVER_DOES_BRIEFLY = {IGNORED: "ignores updates", MANGLED: "breaks the handlers it updates"}
+CANNOT_DISABLE = ("this dmpilot server cannot disable a handler through its API: it %s. Disable it in dmpilot's web interface, or "
+                  "leave enabled unset (see " + guide_link("disabling-a-handler") + ").")
 
 
 def probe_stamp(handler):
@@ -132,12 +135,12 @@ class UpdateProbe:
         except DmpilotError as error:
             self.delete([probe_id])
             raise HandlerStateFailure("Could not learn how this dmpilot server applies updates: testing it on a throwaway handler "
-                                      "failed: %s Nothing else was changed." % error)
+                                      "failed: %s Nothing else was changed." % error, "update_test_failed")
         self.delete([probe_id])
         self.delete_left_behind(probes, probe_id)
         if stored is None:
             raise HandlerStateFailure("Could not learn how this dmpilot server applies updates: the throwaway handler %d was gone "
-                                      "before it could be read back. Run the task again." % probe_id)
+                                      "before it could be read back. Run the task again." % probe_id, "update_test_failed")
         if stored["type"] != PROBE_TYPE:
             return MANGLED
         if stored["name"] == updated_name:
@@ -159,7 +162,7 @@ class UpdateProbe:
                 self.delete_unanswered(name)
             raise HandlerStateFailure("Could not learn how this dmpilot server applies updates: creating a throwaway %s handler to "
                                       "test it failed: %s.%s %s" % (PROBE_TYPE, reason, "" if unanswered else NOTHING_CHANGED,
-                                                                    self.advice(error)))
+                                                                    self.advice(error)), "update_test_failed")
 
     def advice(self, error):
         """What to do after a refused probe, fitting the update_strategy that was set."""

@@ -32,6 +32,7 @@ class BadInput:
     seed: tuple = ()  # handlers stored before the module runs
     reads: bool = False  # whether the module must read the handlers to know; else it sends nothing
     words: tuple = ()  # what else the message must say
+    reason: str = "invalid_option"  # the reason the failure returns
 
     @property
     def task_file(self):
@@ -84,17 +85,20 @@ BAD_INPUTS = (
     BadInput("name", {"id": 1, "name": "Twin <b>"}, seed=twins(), reads=True, words=("holds '<'", "Nothing was sent")),
     # A NUL character: refused by the module, naming the option, before ansible-core's syslog would choke on it.
     BadInput("name", {"name": "nul\x00inside", "type": "email", "email": "a@example.com"}),
-    BadInput("name", {"name": "Twin", "enabled": False}, seed=twins(), reads=True, words=("ids 1, 2",)),
-    BadInput("name", {"name": "Twin", "state": "absent"}, seed=twins(), reads=True, words=("ids 1, 2",)),
+    BadInput("name", {"name": "Twin", "enabled": False}, seed=twins(), reads=True, words=("ids 1, 2",), reason="name_shared"),
+    BadInput("name", {"name": "Twin", "state": "absent"}, seed=twins(), reads=True, words=("ids 1, 2",), reason="name_shared"),
     # id and name that name two different handlers: nothing is deleted.
-    BadInput("name", {"id": 1, "name": "Not twin", "state": "absent"}, seed=twins(), reads=True, words=("not deleted",)),
+    BadInput("name", {"id": 1, "name": "Not twin", "state": "absent"}, seed=twins(), reads=True, words=("not deleted",),
+             reason="id_name_mismatch"),
     # A rename to the name another handler has.
-    BadInput("name", {"id": 1, "name": "Other"}, seed=twins() + ({"name": "Other", "type": "email"},), reads=True, words=("handler 3",)),
+    BadInput("name", {"id": 1, "name": "Other"}, seed=twins() + ({"name": "Other", "type": "email"},), reads=True, words=("handler 3",),
+             reason="name_conflict"),
     # id: the wrong type, or one that does not exist.
     BadInput("id", {"id": "not-a-number", "name": "A"}),
-    BadInput("id", {"id": 424242, "name": "New", "type": "email", "email": "a@example.com"}, reads=True),
+    BadInput("id", {"id": 424242, "name": "New", "type": "email", "email": "a@example.com"}, reads=True, reason="not_found"),
     # type: unknown, or missing for a create.
     BadInput("type", {"name": "A", "type": "pager"}),
+    BadInput("type", {"name": "A", "type": "telgram"}, words=("Did you mean telegram?",)),
     BadInput("type", {"name": "New", "email": "a@example.com"}, reads=True),
     BadInput("enabled", {"name": "A", "enabled": "maybe"}),
     BadInput("state", {"name": "A", "state": "gone"}),
@@ -171,6 +175,7 @@ def judge(row, record):
     assert failed, "it did not fail: %s" % json.dumps(result)[:2000]
     assert "Traceback" not in json.dumps(result), "a traceback: %s" % json.dumps(result)[:3000]
     assert names_option(message, row.option), "the message does not name %s: %s" % (row.option, message)
+    assert result.get("reason") == row.reason, "the reason is %r, not %r: %s" % (result.get("reason"), row.reason, message)
     for word in row.words:
         assert word in message, "the message does not say %r: %s" % (word, message)
     requests = ["%s %s" % (entry["method"], entry["path"]) for entry in record["requests"]]

@@ -476,8 +476,8 @@ class Judge:
     # Check mode against the real run.
 
     def predicted(self, check, real):
-        """Where no fault fired, check mode predicts the real run: success, changed and diff; or it says, naming the
-        handler, that it cannot tell."""
+        """Where no fault fired, check mode predicts the real run: success, changed and diff; or it says that it cannot
+        tell."""
         check_result, check_failure, check_warnings = check
         real_result, real_failure = real[:2]
         doubt = [warning for warning in check_warnings if CANNOT_TELL in warning]

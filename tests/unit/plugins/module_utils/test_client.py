@@ -164,27 +164,38 @@ def assert_readable(error):
 def test_a_bad_key_is_a_401_with_the_servers_title_and_a_hint(simulator, waits):
     with pytest.raises(DmpilotError) as caught:
         DmpilotClient(simulator.api_url, "wrong-key", sleep=waits).list_handlers()
-    assert caught.value.status == 401
+    assert (caught.value.status, caught.value.reason) == (401, "auth_failed")
     assert caught.value.title
     assert caught.value.title in str(caught.value)
     assert "api_key" in caught.value.hint
+    # A read is refused for the key alone: the causes of a refused create would mislead.
+    assert "plan" not in caught.value.hint and "missing name" not in caught.value.hint
     assert "wrong-key" not in str(caught.value)
 
 
 def test_a_validation_failure_is_a_401_that_says_so(simulator, client):
     with pytest.raises(DmpilotError) as caught:
         client.create_handler({"name": "", "type": "email", "email": "a@example.com"})
-    assert caught.value.status == 401
+    assert (caught.value.status, caught.value.reason) == (401, "auth_failed")
     assert "missing name or type" in caught.value.hint
     assert_no_key(caught.value)
     assert simulator.handlers() == []
+
+
+def test_a_401_on_a_write_after_the_key_was_accepted_is_the_servers_refusal(simulator, client):
+    """The key served this client's read, so a 401 on its create is the server refusing the request, not the key."""
+    client.list_handlers()
+    with pytest.raises(DmpilotError) as caught:
+        client.create_handler({"name": "", "type": "email", "email": "a@example.com"})
+    assert (caught.value.status, caught.value.reason) == (401, "server_refused")
+    assert "accepted api_key" in caught.value.hint and "missing name or type" in caught.value.hint
 
 
 def test_an_unknown_id_reads_as_none_and_fails_a_write(simulator, client):
     assert client.get_handler(999) is None
     with pytest.raises(DmpilotError) as caught:
         client.update_handler(999, {"name": "x"})
-    assert caught.value.status == 404
+    assert (caught.value.status, caught.value.reason) == (404, "not_found")
     assert "another account" in caught.value.hint
 
 
@@ -199,7 +210,7 @@ def test_an_html_page_points_at_api_url(simulator, client):
     simulator.config(api_disabled=True)
     with pytest.raises(DmpilotError) as caught:
         client.list_handlers()
-    assert caught.value.status == 404
+    assert (caught.value.status, caught.value.reason) == (404, "not_the_api")
     assert "HTML page" in str(caught.value) and "api_url" in caught.value.hint
 
 
@@ -209,7 +220,7 @@ def test_unreadable_answers_are_clear_errors(simulator, client, body, words):
     with pytest.raises(DmpilotError) as caught:
         client.list_handlers()
     assert words in str(caught.value)
-    assert caught.value.hint
+    assert caught.value.hint and caught.value.reason == "not_the_api"
     assert_no_key(caught.value)
 
 
@@ -219,7 +230,7 @@ def test_json_that_holds_no_handlers_is_a_clear_error(simulator, client, body):
     with pytest.raises(DmpilotError) as caught:
         client.list_handlers()
     assert "Could not list the notification handlers" in str(caught.value)
-    assert caught.value.hint
+    assert caught.value.hint and caught.value.reason == "not_the_api"
 
 
 def test_a_handler_without_an_id_is_a_clear_error(simulator, client):
@@ -242,7 +253,7 @@ def test_a_timeout_is_a_clear_error(simulator, waits):
     with pytest.raises(DmpilotError) as caught:
         client.list_handlers()
     assert "no answer within timeout=1 seconds" in str(caught.value)
-    assert caught.value.status is None
+    assert (caught.value.status, caught.value.reason) == (None, "timeout")
 
 
 def test_a_refused_connection_names_the_url(waits):
@@ -250,9 +261,20 @@ def test_a_refused_connection_names_the_url(waits):
     client = DmpilotClient(api_url, API_KEY, retries=2, sleep=waits)
     with pytest.raises(DmpilotError) as caught:
         client.list_handlers()
-    assert "connection was refused" in str(caught.value)
+    assert "connection was refused" in str(caught.value) and caught.value.reason == "connection_failed"
     assert api_url in str(caught.value)
     assert len(waits.waits) == 2, "a refused connection never reached the server, so it is retried"
+    assert_no_key(caught.value)
+
+
+def test_a_host_that_cannot_be_resolved_is_said_so(waits):
+    """A DNS failure names the host; nothing was sent, so it is tried again. .invalid never resolves (RFC 6761)."""
+    client = DmpilotClient("http://dmpilot.invalid/api", API_KEY, retries=1, sleep=waits)
+    with pytest.raises(DmpilotError) as caught:
+        client.list_handlers()
+    assert "the host dmpilot.invalid could not be resolved" in str(caught.value), str(caught.value)
+    assert "connection was lost" not in str(caught.value)
+    assert (caught.value.reason, len(waits.waits)) == ("host_not_found", 1)
     assert_no_key(caught.value)
 
 
@@ -270,7 +292,7 @@ def test_a_self_signed_certificate_is_refused_then_accepted_on_request(tls_simul
     with pytest.raises(DmpilotError) as caught:
         DmpilotClient(tls_simulator.api_url, API_KEY, retries=0, sleep=waits).list_handlers()
     assert "TLS" in str(caught.value) and "validate_certs" in caught.value.hint
-    assert "certificate verify failed" in str(caught.value)
+    assert "certificate verify failed" in str(caught.value) and caught.value.reason == "tls_failed"
     assert_readable(caught.value)
     assert DmpilotClient(tls_simulator.api_url, API_KEY, validate_certs=False, sleep=waits).list_handlers() == []
     assert [entry["status"] for entry in tls_simulator.log()] == [200]
@@ -331,7 +353,7 @@ def test_rate_limit_timeout_bounds_the_total_wait(simulator, client, waits):
     simulator.fault(method="GET", status=429, headers={"X-RateLimit-Reset": "4"}, times=5)
     with pytest.raises(DmpilotError) as caught:
         client.list_handlers()
-    assert caught.value.status == 429
+    assert (caught.value.status, caught.value.reason) == (429, "rate_limited")
     assert "rate_limit_timeout=10" in str(caught.value)
     assert sum(waits.waits) <= 10
     assert within_spread(waits.waits, [4.0, 4.0])
@@ -357,7 +379,7 @@ def test_a_5xx_on_a_create_is_never_retried(simulator, client, waits, status):
     simulator.fault(method="POST", status=status, times=1, body={"errors": [{"title": "Erreur du serveur.", "status": status}]})
     with pytest.raises(DmpilotError) as caught:
         create(client)
-    assert caught.value.status == status
+    assert (caught.value.status, caught.value.reason) == (status, "server_error")
     assert "HTTP %d: Erreur du serveur. The dmpilot server failed." % status in str(caught.value)
     assert_readable(caught.value)
     assert "not retried" in caught.value.hint
@@ -375,6 +397,7 @@ def test_a_dropped_connection_on_a_create_is_not_retried(simulator, client):
     with pytest.raises(DmpilotError) as caught:
         create(client)
     assert "connection was lost (Remote end closed connection without response)" in str(caught.value)
+    assert caught.value.reason == "connection_failed"
     assert_readable(caught.value)
     assert len(api_requests(simulator, "POST")) == 1
     assert simulator.handlers() == []
@@ -441,7 +464,7 @@ def test_a_redirect_to_another_host_is_not_followed_and_names_where_it_points(si
         client.list_handlers()
     message = str(caught.value)
     assert "HTTP 301, a redirect to https://elsewhere.example/api/notification-handlers/" in message
-    assert "never redirected" in message and "api_url" in message
+    assert "never redirected" in message and "api_url" in message and caught.value.reason == "not_the_api"
     assert len(api_requests(simulator)) == 1
 
 
@@ -461,7 +484,7 @@ def test_a_list_that_keeps_changing_fails_clearly_after_three_reads(simulator, c
         simulator.fault(method="GET", path="/api/notification-handlers", query={"page": "2"}, remove=[removed])
     with pytest.raises(DmpilotError) as caught:
         client.list_handlers()
-    assert "changed while it was read, 3 times in a row" in str(caught.value)
+    assert "changed while it was read, 3 times in a row" in str(caught.value) and caught.value.reason == "list_changing"
     assert [query["page"] for query in list_queries(simulator)] == ["1", "2"] * 3
 
 

@@ -60,3 +60,40 @@ def test_a_field_changed_alone_is_sent_alone_shown_masked_stored_and_then_left_a
 
     assert again["changed"] is False
     assert [entry["method"] for entry in simulator.log() if entry["method"] != "GET"] == []
+
+
+# Issue 24, section 5: the server stores a missing setting as "" (rule 10), a channel that cannot work.
+
+def info(client, reveal_secrets=False):
+    from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_info import run as run_info  # pylint: disable=import-outside-toplevel
+    module = FakeModule(client, dict(id=None, name=None, type=None, enabled=None, reveal_secrets=reveal_secrets, api_key=API_KEY), API_KEY)
+    with pytest.raises(ModuleExit):
+        run_info(module)
+    return module.exited
+
+
+@pytest.mark.parametrize("handler_type", [name for name in HANDLER_TYPES if name in SECRET_FIELDS])
+def test_an_empty_stored_secret_shows_as_empty_and_given_back_changes_nothing(simulator, handler_type):
+    simulator.reset("realistic")
+    client = NameSearchClient(simulator.api_url, API_KEY, timeout=5, retries=0)
+    client.create_handler({"name": "Broken", "type": handler_type})  # the server stores the missing setting as ""
+    shown = info(client)
+    assert shown["notification_handlers"][0]["settings"][handler_type] == "", "not a mask: the channel cannot work"
+    assert shown["declaration"][0][handler_type] == ""
+    simulator.clear_log()
+
+    again = task(client, **shown["declaration"][0])
+
+    assert again["changed"] is False and again["notification_handler"]["settings"][handler_type] == ""
+    assert [entry["method"] for entry in simulator.log() if entry["method"] != "GET"] == []
+
+
+def test_an_export_with_secrets_revealed_gives_names_in_their_plain_form(simulator):
+    simulator.reset("realistic")
+    client = NameSearchClient(simulator.api_url, API_KEY, timeout=5, retries=0)
+    client.create_handler({"name": "Équipe d'astreinte", "type": "internal_notification"})
+    assert client.list_handlers()[0]["name"] == "Équipe d&#39;astreinte", "the realistic server stores the quote as its entity"
+    for reveal_secrets in (False, True):
+        shown = info(client, reveal_secrets)
+        assert [handler["name"] for handler in shown["notification_handlers"]] == ["Équipe d'astreinte"]
+        assert [item["name"] for item in shown["declaration"]] == ["Équipe d'astreinte"]

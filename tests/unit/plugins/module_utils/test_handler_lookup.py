@@ -240,7 +240,7 @@ def test_a_server_failure_gives_the_servers_words_and_a_hint_and_never_the_key()
         server.lookup("Ops")
     assert raised.value.status == 401 and raised.value.title == "You do not have access to the API."
     assert str(raised.value).startswith("Could not list the notification handlers: HTTP 401: You do not have access to the API. "
-                                        "Check api_key (or DMPILOT_API_KEY).")
+                                        "Check api_key (or DMPILOT_API_KEY): the server answers 401 to a wrong key")
     assert "wrong-key-6f2d" not in str(raised.value)
 
 

@@ -278,7 +278,7 @@ def test_a_field_of_another_type_is_refused():
     with pytest.raises(InvalidHandler) as caught:
         wanted_handler("Ops", "email", None, {"email": VALID["email"], "slack": VALID["slack"]})
     assert "slack is not a setting of type email" in str(caught.value)
-    assert "A email handler takes: email" in str(caught.value)
+    assert "An email handler takes: email" in str(caught.value)
 
 
 def test_a_field_of_another_type_is_refused_on_update_without_type():

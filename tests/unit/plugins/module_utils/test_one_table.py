@@ -86,7 +86,7 @@ print(json.dumps({
 
 def test_a_new_row_reaches_the_argument_spec_the_docs_and_the_test_data(tmp_path):
     copy = tmp_path / "ansible_collections" / "dmpilot" / "cloud"
-    for tree in ("plugins", "tools", "tests", "roles"):
+    for tree in ("plugins", "tools", "tests", "roles", "docs"):
         shutil.copytree(REPO / tree, copy / tree, ignore=shutil.ignore_patterns("__pycache__", "output"))
     table = copy / TABLE
     text = table.read_text(encoding="utf-8")
