@@ -42,7 +42,7 @@ export PATH := $(BIN):$(PATH)
 export PY_COLORS := 0
 
 .PHONY: help demo test test-stages quick venv demo-venv source-tree tarball install pytest unit units integration smoke nox ee docs \
-	docs-check docs-lint docsite docsite-deps lint sanity line-venvs changelog changelog-lint bench bench-quick live soak clean
+	docs-check docs-lint docsite docsite-deps lint sanity line-venvs changelog changelog-lint release bench bench-quick live soak clean
 
 demo: demo-venv ## Build and install the collection in build/venv-demo, start the simulator, run the demo playbook
 	@rm -rf build/demo
@@ -196,6 +196,12 @@ changelog: venv
 changelog-lint: venv
 	$(STAGE) changelog-lint -m "changelog fragments, and CHANGELOG.md up to date" -- bash -c \
 		'$(BIN)/antsibull-changelog lint && $(BIN)/python tools/check_changelog.py'
+
+# A release of galaxy.yml's version (tools/release.py): the tarball in build/release/, Galaxy's importer on it, then the
+# git tag and ansible-galaxy publish commands, printed and not run. It refuses where the changelog is stale or has no
+# entry for that version.
+release: venv changelog-lint ## Build the release tarball, import it with Galaxy's importer, print the tag and publish commands
+	$(BIN)/python tools/release.py
 
 # The benchmarks against the installed tarball; the full run writes docs/benchmarks.md.
 bench: install source-tree
