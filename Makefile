@@ -42,7 +42,7 @@ export PATH := $(BIN):$(PATH)
 export PY_COLORS := 0
 
 .PHONY: help demo test test-stages quick venv demo-venv source-tree tarball install pytest unit units integration smoke nox ee docs \
-	docs-check docs-lint docsite lint sanity line-venvs changelog changelog-lint bench bench-quick live soak clean
+	docs-check docs-lint docsite docsite-deps lint sanity line-venvs changelog changelog-lint release bench bench-quick live soak clean
 
 demo: demo-venv ## Build and install the collection in build/venv-demo, start the simulator, run the demo playbook
 	@rm -rf build/demo
@@ -164,9 +164,15 @@ docs-lint: venv source-tree
 		--validate-collection-refs all --check-extra-docs-refs $(SOURCE_TREE)
 
 # The docsite as community collections build theirs (antsibull-docs, Sphinx), offline, then read in a headless Chromium.
-docsite: venv source-tree ## Build the docsite in build/docsite and check every page in a headless Chromium
+# Chromium and its driver are system packages (bindep.txt, profile test), installed only when asked: make docsite-deps,
+# or DOCSITE_INSTALL=1, which CI's .ci/run sets for make test. Without them, make docsite stops first and says what to run.
+docsite: venv source-tree $(if $(filter 1,$(DOCSITE_INSTALL)),docsite-deps) ## Build the docsite in build/docsite and check every page in a headless Chromium
 	$(STAGE) docsite -m "the docsite (antsibull-docs, Sphinx, no warning), checked in headless Chromium: options, links, search, screenshots" -- \
-		bash -c '$(BIN)/python tools/docsite.py && $(BIN)/python tools/check_docsite.py'
+		bash -c '$(BIN)/python tools/check_docsite.py --browser && $(BIN)/python tools/docsite.py && $(BIN)/python tools/check_docsite.py'
+
+docsite-deps: venv ## Install Chromium and its driver for make docsite with apt-get (as root), printing the packages and commands
+	$(STAGE) docsite-deps -m "the docsite check's system packages (bindep.txt, profile test), installed with apt-get unless there" -- \
+		$(BIN)/python tools/check_docsite.py --install-browser
 
 lint: venv source-tree
 	$(STAGE) lint -m "ansible-lint, production profile" -- \
@@ -190,6 +196,12 @@ changelog: venv
 changelog-lint: venv
 	$(STAGE) changelog-lint -m "changelog fragments, and CHANGELOG.md up to date" -- bash -c \
 		'$(BIN)/antsibull-changelog lint && $(BIN)/python tools/check_changelog.py'
+
+# A release of galaxy.yml's version (tools/release.py): the tarball in build/release/, Galaxy's importer on it, then the
+# git tag and ansible-galaxy publish commands, printed and not run. It refuses where the changelog is stale or has no
+# entry for that version.
+release: venv changelog-lint ## Build the release tarball, import it with Galaxy's importer, print the tag and publish commands
+	$(BIN)/python tools/release.py
 
 # The benchmarks against the installed tarball; the full run writes docs/benchmarks.md.
 bench: install source-tree

@@ -1,6 +1,8 @@
 """Open the built docsite (tools/docsite.py) in a real headless Chromium and check what a reader sees.
 
     python tools/check_docsite.py [--site build/docsite] [--collections build/collections]
+    python tools/check_docsite.py --browser            # only whether Chromium and its driver are there
+    python tools/check_docsite.py --install-browser    # print the apt-get commands that install them, and run them
 
 Per page: it loads with no console error and every same-site link resolves to a file (and its anchor). The module
 pages show every option: the settings fields of the table in plugins/module_utils/_handler_types.py (imported here,
@@ -10,8 +12,9 @@ terms; the role page shows every variable of roles/notification_handlers/meta/ar
 the site. The site's search finds telegram_chat_id. Screenshots of the list module's page and of the guide go to
 SITE/screenshots/.
 
-Chromium and its driver come from the system's packages (bindep.txt, profile test). Where they are missing, the
-check installs them with apt-get when it runs as root, as CI does, and otherwise stops and says what to install.
+Chromium and its driver come from the system's packages (bindep.txt, profile test). They are installed only when asked:
+`make docsite-deps`, or `make docsite DOCSITE_INSTALL=1` (CI's .ci/run sets it); otherwise a missing one stops the check
+with the command to run.
 
 The browser is driven with Selenium (pinned in requirements-dev.txt): the WebDriver standard's own Python client,
 kept by the browser vendors' project, which gives page loads, waits, the console log and screenshots without a
@@ -25,6 +28,7 @@ import http.server
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -49,7 +53,6 @@ SEARCHED = "telegram_chat_id"
 FIELDS_UNDER = {"dmpilot_notification_handler": "", "dmpilot_notification_handler_info": None, LIST_MODULE: "handlers/"}
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-PACKAGES = ("chromium", "chromium-driver")
 WAIT = 30
 
 # The options of a page's option table, as the reader sees them: the anchor's path, the title shown, whether it is
@@ -70,19 +73,41 @@ def fail(message):
     sys.exit("check_docsite: %s" % message)
 
 
+def browser_packages():
+    """The Debian packages of bindep.txt's profile test: Chromium and its driver."""
+    entries = re.findall(r"^([\w.+-]+) \[([^\]]*)\]", (REPO / "bindep.txt").read_text(), re.MULTILINE)
+    return [name for name, selectors in entries if {"test", "platform:dpkg"} <= set(selectors.split())]
+
+
+APT_COMMANDS = (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q"] + browser_packages())
+
+
+def have_chromium():
+    return os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)
+
+
 def ensure_chromium():
-    """Chromium and chromedriver from the system's packages: installed here as CI does, or named for the user to install."""
-    if os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER):
+    """Chromium and chromedriver from the system's packages, or a failure that says how to install them."""
+    if not have_chromium():
+        fail("the browser check needs Chromium and its driver at %s and %s, which are not installed. Run `make docsite-deps` "
+             "(as root; it runs `%s`), or `make docsite DOCSITE_INSTALL=1`; on a system without apt-get, install the packages that "
+             "`bindep test` lists (bindep.txt)." % (CHROMIUM, CHROMEDRIVER, " && ".join(" ".join(command) for command in APT_COMMANDS)))
+
+
+def install_chromium():
+    """Install Chromium and chromedriver with apt-get, saying which packages and commands first; nothing if they are there."""
+    if have_chromium():
+        print("check_docsite: Chromium and its driver are installed (%s, %s)" % (CHROMIUM, CHROMEDRIVER))
         return
-    apt = shutil.which("apt-get")
-    if os.geteuid() == 0 and apt:
-        print("check_docsite: installing %s with apt-get (bindep.txt, profile test)" % " ".join(PACKAGES), flush=True)
-        environment = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run([apt, "update", "-q"], check=True, env=environment)
-        subprocess.run([apt, "install", "-y", "-q"] + list(PACKAGES), check=True, env=environment)
-        return
-    fail("the browser check needs Chromium and its driver at %s and %s. Install them: `sudo apt-get install %s` on Debian or "
-         "Ubuntu, or the packages `bindep test` lists (bindep.txt) on other systems." % (CHROMIUM, CHROMEDRIVER, " ".join(PACKAGES)))
+    if not shutil.which("apt-get"):
+        fail("no apt-get here: install Chromium and its driver from the packages that `bindep test` lists (bindep.txt)")
+    if os.geteuid() != 0:
+        fail("installing system packages needs root: run `sudo %s`" % " && sudo ".join(" ".join(command) for command in APT_COMMANDS))
+    print("check_docsite: installing the system packages %s (bindep.txt, profile test):" % ", ".join(browser_packages()), flush=True)
+    environment = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for command in APT_COMMANDS:
+        print("  " + " ".join(command), flush=True)
+        subprocess.run(command, check=True, env=environment)
 
 
 def option_paths(options, prefix=""):
@@ -290,7 +315,16 @@ def main():
     parser.add_argument("--site", type=pathlib.Path, default=REPO / "build" / "docsite", help="the built site (default: build/docsite)")
     parser.add_argument("--collections", type=pathlib.Path, default=REPO / "build" / "collections",
                         help="the collections path the site was built from (default: build/collections): the expected options come from it")
+    browser = parser.add_mutually_exclusive_group()
+    browser.add_argument("--browser", action="store_true", help="only check that Chromium and its driver are installed")
+    browser.add_argument("--install-browser", action="store_true", help="install Chromium and its driver with apt-get, printing the commands")
     arguments = parser.parse_args()
+    if arguments.install_browser:
+        install_chromium()
+        return
+    if arguments.browser:
+        ensure_chromium()
+        return
     root = arguments.site.resolve()
     if not (root / "index.html").is_file():
         fail("%s/index.html is missing; build the site first: make docsite" % root)

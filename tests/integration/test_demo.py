@@ -2,8 +2,9 @@
 
 It runs as `make demo` runs it, with the source tree's collection (build/collections) in place of the installed tarball,
 and its summary is read back: every step passes, the rerun changes nothing for one request, the disable step is done
-where the server stores updates and reported as skipped, in one line, where it cannot, and the handlers left are the
-demo's own, the one removed aside.
+where the server stores updates and reported as skipped, in one line and with no failure shown, where it cannot, and
+the handlers left are the demo's own, the one removed aside. The role's argument validation shows only in the steps
+that use the role (issue 24).
 """
 
 import os
@@ -21,6 +22,9 @@ from tests.simulator.app import PROFILES, profile_switches
 DEMO = COLLECTION_ROOT / "tools" / "demo.py"
 SUMMARY_ROW = re.compile(r"^(?P<step>\S+(?: \S+)*)\s+(?P<changed>\d+)\s+(?P<requests>\d+)\s+(?P<writes>\d+)(?P<skipped>  skipped: .*)?$")
 HANDLER_ROW = re.compile(r"^\s+(?P<id>\d+)  (?P<type>\S+)\s+(?P<name>.+?)\s{2,}(?P<state>(?:enabled|disabled).*)$")
+STEP_TITLE = re.compile(r"^=== (.+) ===$", re.MULTILINE)
+# The steps that run the role (tools/demo.py runs them with --tags converge, the tag of the play's role task).
+ROLE_STEPS = ["create", "rerun"]
 
 
 def demo_play():
@@ -55,6 +59,13 @@ def summary_of(output):
     return steps, left
 
 
+def step_outputs(output, names):
+    """Each step's ansible-playbook output, by the step's name in the summary (the steps run in the summary's order)."""
+    bodies = STEP_TITLE.split(output)[2::2]
+    assert len(bodies) == len(names) + 1, output[-5000:]  # the steps, then the summary
+    return dict(zip(names, bodies))
+
+
 # The demo's summary differs by server in one step, disable: done where the server stores updates as sent, skipped in
 # one line where it cannot. One profile of each: the patched current server (faithful) and pusher-18 (ignores updates).
 # The demo's other steps are the modules' paths that the examples and the integration targets run on every profile;
@@ -78,9 +89,14 @@ def test_demo_runs_on_a_server_that_can_disable_and_one_that_cannot(profile):
     assert steps["dry-run edit"]["writes"] == "0", steps["dry-run edit"]
     assert steps["edit"]["changed"] == "1", steps["edit"]
 
-    # Rule 13: only a server that stores updates as sent can disable a handler; the others are said so, in one line.
+    # The role's argument validation (a task tagged `always` where the role is imported) only where the role runs.
+    outputs = step_outputs(output, list(steps))
+    assert [name for name, text in outputs.items() if "Validating arguments against arg spec" in text] == ROLE_STEPS, output[-5000:]
+
+    # Only a server that stores updates as sent can disable a handler; the others are said so, in one line, no failure shown.
     can_disable = profile_switches(profile)["b13_update_mode"] == "faithful"
-    skip_lines = re.findall(r"^disable: this dmpilot server cannot disable a handler through its API: .*: skipped$", output, re.MULTILINE)
+    assert "FAILED!" not in outputs["disable"] and "[ERROR]" not in outputs["disable"], outputs["disable"]
+    skip_lines = re.findall(r'^    "msg": "skipped: this server cannot disable a handler; .*"$', output, re.MULTILINE)
     if can_disable:
         assert (steps["disable"]["changed"], steps["disable"]["skipped"], skip_lines) == ("1", None, []), output[-5000:]
     else:
