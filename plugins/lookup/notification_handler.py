@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: notification_handler
 short_description: Look up dmpilot notification handlers by name or id
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Returns, for each term in order, the notification handler it names, as
     M(dmpilot.cloud.dmpilot_notification_handler_info) returns it, so that C(map(attribute='id')) gives the ids of

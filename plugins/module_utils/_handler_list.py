@@ -21,9 +21,9 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_plan import
 )
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_state import converge
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_diff import handler_diff
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
     InvalidHandler,
-    handler_diff,
     masked_handler,
     plain_form,
     same_name,

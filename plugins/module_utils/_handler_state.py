@@ -27,12 +27,8 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_plan import
     the_one_named,
 )
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_writer import HandlerWriter
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import (
-    diff_headers,
-    diff_view,
-    masked_handler,
-    wanted_handler,
-)
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_diff import diff_headers, diff_view
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import masked_handler, wanted_handler
 from ansible_collections.dmpilot.cloud.plugins.module_utils._module import error_details
 from ansible_collections.dmpilot.cloud.plugins.module_utils._update_probe import ProbeCache
 

@@ -409,36 +409,6 @@ def masked_handler(handler, salt, reveal_secrets=False):
     return masked
 
 
-def diff_view(handler, salt):
-    """The part of a handler that diff mode shows: name (plain), type, enabled and each setting, secrets masked."""
-    if not handler:
-        return {}
-    return {
-        "name": plain_form(handler["name"]),
-        "type": handler["type"],
-        "enabled": handler["enabled"],
-        "settings": masked_settings(handler["settings"], salt),
-    }
-
-
-def diff_headers(old, new):
-    """A diff's before_header and after_header: the handler as it was, name and id, or its name and (new) for a create; a
-    delete says so. Never a new id, which check mode does not know."""
-    if old is None and new is None:
-        return {}
-    header = "%s (id %d)" % (plain_form(old["name"]), old["id"]) if old is not None else "%s (new)" % plain_form(new["name"])
-    return dict(before_header=header, after_header=header if new is not None else header[:-1] + ", deleted)")
-
-
-def handler_diff(old, new, salt):
-    """One handler's change as ansible-core prints a diff, secrets masked. The side where the handler does not exist is
-    None, printed as nothing: a create shows only added lines, a delete only removed ones, an update its changed fields
-    marked among the others."""
-    diff = dict(before=diff_view(old, salt) or None, after=diff_view(new, salt) or None)
-    diff.update(diff_headers(old, new))
-    return diff
-
-
 def declared(handler, with_id=False):
     """A handler in the form of an item of the list module's handlers option (and of the role's list).
 

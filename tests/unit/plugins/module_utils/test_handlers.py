@@ -7,6 +7,7 @@ import yaml
 
 from ansible_collections.dmpilot.cloud.plugins.doc_fragments.handler_settings import ModuleDocFragment
 from ansible_collections.dmpilot.cloud.plugins.module_utils import _handlers as handlers
+from ansible_collections.dmpilot.cloud.plugins.module_utils import _handler_diff as handler_diff
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_types import FIELDS, HANDLER_TYPES, SECRET_FIELDS
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import InvalidHandler, wanted_handler
 from ansible_collections.dmpilot.cloud.plugins.module_utils._module import settings_argument_spec
@@ -397,7 +398,7 @@ def test_secrets_are_masked_with_a_fingerprint_that_tells_changes_apart():
 
 def test_the_diff_view_masks_every_secret():
     for handler_type in HANDLER_TYPES:
-        view = json.dumps(handlers.diff_view(current(handler_type), SALT))
+        view = json.dumps(handler_diff.diff_view(current(handler_type), SALT))
         for name in SECRET_FIELDS & set(settings_of(handler_type)):
             assert VALID[name] not in view
-    assert handlers.diff_view(None, SALT) == {}
+    assert handler_diff.diff_view(None, SALT) == {}
