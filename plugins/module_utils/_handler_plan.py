@@ -174,6 +174,19 @@ CHECK_MODE_CANNOT_TELL = ("Check mode does not run the update test, so it cannot
                           "disable one. See " + guide_link("dry-runs") + ".")
 
 
+def awaiting_confirmation_unknown(writes):
+    """What check mode says where a new email handler is to be disabled: a server that confirms addresses (66biolinks)
+    keeps it enabled until its owner confirms, so the real run creates it and then fails; only a write tells (None where
+    no such handler is written)."""
+    names = [plain_form(change.expected["name"]) for change in writes
+             if change.creates and change.expected["type"] == "email" and not change.expected["enabled"]]
+    if not names:
+        return None
+    return ("Check mode cannot tell what the real run will do for the disabled email handler(s) %s: a server that confirms "
+            "email addresses keeps a new one enabled until its owner confirms it, and the real run then fails after creating "
+            "it. See %s." % (", ".join(repr(name) for name in names), guide_link("email-handlers-and-confirmation")))
+
+
 def depends_on_update_mode(change, update_strategy):
     """Whether the real run's outcome of a change depends on the server's way with updates, which check mode cannot know."""
     if change.action == "create":

@@ -22,7 +22,12 @@ __metaclass__ = type
 import time
 
 from ansible_collections.dmpilot.cloud.plugins.module_utils._client import DmpilotError
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_plan import HandlerStateFailure, plan_change, predicted_without_update_mode
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_plan import (
+    HandlerStateFailure,
+    awaiting_confirmation_unknown,
+    plan_change,
+    predicted_without_update_mode,
+)
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import create_form, differences, plain_form, same_name
 from ansible_collections.dmpilot.cloud.plugins.module_utils._update_probe import (
     CANNOT_DISABLE,
@@ -128,6 +133,9 @@ class HandlerWriter:
                 self.warnings.append(warning)
         for change in writes:
             change.stored = change.predicted()
+        warning = awaiting_confirmation_unknown(writes)
+        if warning:
+            self.warnings.append(warning)
         return changes
 
     def read_back(self, changes, list_pages):
