@@ -7,7 +7,8 @@ changed fields as the only lines it marks.
 
 Through the real client and the list module's runner against the simulator in this process. The expected diffs are
 written from what the simulator holds (names, types, ids): none is computed with the collection's diff or masking;
-a secret is checked by the mask's written-out form. What ansible-core prints of them comes from its own callback.
+a secret is checked by the mask's written-out form. What ansible-core prints of them comes from its own callback: controller code, so this file is not among the
+module_utils tests, which ansible-test units runs without it.
 """
 
 import copy
