@@ -34,10 +34,10 @@ def diff_headers(old, new):
     return dict(before_header=header, after_header=header if new is not None else header[:-1] + ", deleted)")
 
 
-def handler_diff(old, new, salt):
+def handler_diff(old, new, salt, absent=None):
     """One handler's change as ansible-core prints a diff, secrets masked. The side where the handler does not exist is
-    None, printed as nothing: a create shows only added lines, a delete only removed ones, an update its changed fields
-    marked among the others."""
-    diff = dict(before=diff_view(old, salt) or None, after=diff_view(new, salt) or None)
+    absent: None for each diff of the list module, printed as nothing (a create shows only added lines, a delete only
+    removed ones, an update its changed fields marked among the others); the single module's one diff gives {}."""
+    diff = dict(before=diff_view(old, salt) or absent, after=diff_view(new, salt) or absent)
     diff.update(diff_headers(old, new))
     return diff

@@ -27,7 +27,7 @@ from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_plan import
     the_one_named,
 )
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_writer import HandlerWriter
-from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_diff import diff_headers, diff_view
+from ansible_collections.dmpilot.cloud.plugins.module_utils._handler_diff import handler_diff
 from ansible_collections.dmpilot.cloud.plugins.module_utils._handlers import masked_handler, wanted_handler
 from ansible_collections.dmpilot.cloud.plugins.module_utils._module import error_details
 from ansible_collections.dmpilot.cloud.plugins.module_utils._update_probe import ProbeCache
@@ -126,10 +126,8 @@ class HandlerState:
 
     def result(self, change):
         """The single module's result for one change: one diff, named as the list module names each of its diffs."""
-        diff = dict(before=diff_view(change.current, self.salt), after=diff_view(change.stored, self.salt))
-        diff.update(diff_headers(change.current, change.stored))
         return dict(changed=bool(change.action) and not change.already_gone, notification_handler=masked_handler(change.stored, self.salt),
-                    diff=diff)
+                    diff=handler_diff(change.current, change.stored, self.salt, absent={}))
 
 
 def duplicated(handlers):
